@@ -1,0 +1,472 @@
+#include "hf_codec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf_time.h"
+#include "hf_uuid.h"
+
+struct hf_doc {
+    msgpack_zone zone;
+    msgpack_object root;
+    bool has_root;
+    char event_id[HF_UUID_STRLEN];
+};
+
+static void join_path(char *out, size_t outsz, const char *path, const char *name)
+{
+    if (!path || !*path)
+        snprintf(out, outsz, "%s", name);
+    else
+        snprintf(out, outsz, "%s.%s", path, name);
+}
+
+/* ---------- validation of decoded values ---------- */
+
+static const msgpack_object *map_get(const msgpack_object *map, const char *name, size_t name_len)
+{
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == name_len && memcmp(k->via.str.ptr, name, name_len) == 0) {
+            const msgpack_object *v = &map->via.map.ptr[i].val;
+            return v->type == MSGPACK_OBJECT_NIL ? NULL : v;
+        }
+    }
+    return NULL;
+}
+
+static size_t utf8_chars(const char *p, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)p[i] & 0xc0) != 0x80;
+    return chars;
+}
+
+static bool as_double(const msgpack_object *o, double *out)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; return true;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; return true;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; return true;
+    default: return false;
+    }
+}
+
+static int validate_value(const struct hf_field *f, const msgpack_object *v, const char *path, struct hf_err *err);
+
+static int validate_string(const struct hf_field *f, const msgpack_object *v, const char *path, struct hf_err *err)
+{
+    if (v->type != MSGPACK_OBJECT_STR)
+        return hf_err_field(err, HF_EINVAL, path, "%s must be a string (%s)", path, hf_ftype_name(f->type));
+    const char *p = v->via.str.ptr;
+    size_t n = v->via.str.size;
+    if (memchr(p, '\0', n))
+        return hf_err_field(err, HF_EINVAL, path, "%s contains a NUL character", path);
+    char buf[64];
+    switch (f->type) {
+    case HF_T_ENUM:
+        for (size_t i = 0; i < f->n_values; i++)
+            if (strlen(f->values[i]) == n && memcmp(f->values[i], p, n) == 0)
+                return 0;
+        {
+            char allowed[512] = "";
+            for (size_t i = 0; i < f->n_values; i++)
+                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s", i ? ", " : "",
+                         f->values[i]);
+            return hf_err_field(err, HF_EINVAL, path, "%s must be one of: %s", path, allowed);
+        }
+    case HF_T_UUID:
+    case HF_T_DATE:
+        if (n >= sizeof buf)
+            goto bad_format;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        if (f->type == HF_T_UUID ? !hf_uuid_valid(buf) : hf_time_parse_date(buf, &(int32_t){ 0 }) != 0)
+            goto bad_format;
+        return 0;
+    case HF_T_URL:
+        if (n < 9 || strncmp(p, "https://", 8) != 0 || p[8] == '/')
+            return hf_err_field(err, HF_EINVAL, path, "%s must be an https:// URL with a host", path);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f)
+                return hf_err_field(err, HF_EINVAL, path, "%s must not contain spaces or control characters", path);
+        break;
+    default:
+        break;
+    }
+    size_t chars = utf8_chars(p, n);
+    if (f->has_max && chars > f->max)
+        return hf_err_field(err, HF_EINVAL, path, "%s is longer than %.0f characters", path, f->max);
+    if (f->has_min && chars < f->min)
+        return hf_err_field(err, HF_EINVAL, path, "%s is shorter than %.0f characters", path, f->min);
+    return 0;
+bad_format:
+    return hf_err_field(err, HF_EINVAL, path, "%s must be a %s", path,
+                        f->type == HF_T_UUID ? "UUID like 3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f"
+                                             : "calendar date like 2026-11-20");
+}
+
+static int check_bounds(const struct hf_field *f, double x, const char *path, struct hf_err *err)
+{
+    if (f->has_min && x < f->min)
+        return hf_err_field(err, HF_EINVAL, path, "%s must be at least %g", path, f->min);
+    if (f->has_max && x > f->max)
+        return hf_err_field(err, HF_EINVAL, path, "%s must be at most %g", path, f->max);
+    return 0;
+}
+
+static int validate_object(const struct hf_field *f, const msgpack_object *v, const char *path, struct hf_err *err)
+{
+    if (v->type != MSGPACK_OBJECT_MAP)
+        return hf_err_field(err, HF_EINVAL, path, "%s must be an object", *path ? path : "the event");
+    for (size_t i = 0; i < f->n_fields; i++) {
+        const struct hf_field *m = &f->fields[i];
+        char sub[160];
+        join_path(sub, sizeof sub, path, m->name);
+        const msgpack_object *mv = map_get(v, m->name, strlen(m->name));
+        if (!mv) {
+            if (m->required)
+                return hf_err_field(err, HF_EINVAL, sub, "%s is required", sub);
+            continue;
+        }
+        int rc = validate_value(m, mv, sub, err);
+        if (rc)
+            return rc;
+        if (!m->range_by)
+            continue;
+        const msgpack_object *by = map_get(v, m->range_by, strlen(m->range_by));
+        double x;
+        if (!by || by->type != MSGPACK_OBJECT_STR || !as_double(mv, &x))
+            continue;
+        for (size_t r = 0; r < m->n_ranges; r++)
+            if (strlen(m->ranges[r].when) == by->via.str.size &&
+                memcmp(m->ranges[r].when, by->via.str.ptr, by->via.str.size) == 0 &&
+                (x < m->ranges[r].lo || x > m->ranges[r].hi))
+                return hf_err_field(err, HF_EINVAL, sub, "%s must be between %g and %g when %s is %s", sub,
+                                    m->ranges[r].lo, m->ranges[r].hi, m->range_by, m->ranges[r].when);
+    }
+    return 0;
+}
+
+static int validate_value(const struct hf_field *f, const msgpack_object *v, const char *path, struct hf_err *err)
+{
+    double x;
+    switch (f->type) {
+    case HF_T_STRING:
+    case HF_T_ENUM:
+    case HF_T_UUID:
+    case HF_T_URL:
+    case HF_T_DATE:
+        return validate_string(f, v, path, err);
+    case HF_T_INTEGER:
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER && v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a whole number", path);
+        if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > INT64_MAX)
+            return hf_err_field(err, HF_EINVAL, path, "%s is too large", path);
+        return check_bounds(f, (double)v->via.i64, path, err);
+    case HF_T_NUMBER:
+        if (!as_double(v, &x) || !isfinite(x))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a finite number", path);
+        return check_bounds(f, x, path, err);
+    case HF_T_BOOLEAN:
+        if (v->type != MSGPACK_OBJECT_BOOLEAN)
+            return hf_err_field(err, HF_EINVAL, path, "%s must be true or false", path);
+        return 0;
+    case HF_T_TIMESTAMP:
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER && v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a timestamp (int64 microseconds)", path);
+        return 0;
+    case HF_T_ARRAY:
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+            return hf_err_field(err, HF_EINVAL, path, "%s must be an array", path);
+        if (f->has_max && v->via.array.size > f->max)
+            return hf_err_field(err, HF_EINVAL, path, "%s has more than %.0f items", path, f->max);
+        if (f->has_min && v->via.array.size < f->min)
+            return hf_err_field(err, HF_EINVAL, path, "%s has fewer than %.0f items", path, f->min);
+        for (uint32_t i = 0; i < v->via.array.size; i++) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s[%u]", path, i);
+            int rc = validate_value(f->item, &v->via.array.ptr[i], sub, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case HF_T_OBJECT:
+        return validate_object(f, v, path, err);
+    }
+    return hf_err_field(err, HF_EINVAL, path, "%s has an unknown type", path);
+}
+
+int hf_codec_validate(const struct hf_schema *s, const msgpack_object *root, struct hf_err *err)
+{
+    return validate_object(&s->root, root, "", err);
+}
+
+/* ---------- JSON to msgpack ---------- */
+
+static bool skipped(const char *key, const char *const *skip)
+{
+    for (; skip && *skip; skip++)
+        if (strcmp(key, *skip) == 0)
+            return true;
+    return false;
+}
+
+static int encode_value(const struct hf_field *f, const json_t *v, const char *path, msgpack_packer *pk,
+                        struct hf_err *err);
+
+static int encode_object(const struct hf_field *f, const json_t *obj, const char *const *skip, const char *event_id,
+                         const char *path, msgpack_packer *pk, struct hf_err *err)
+{
+    if (!json_is_object(obj))
+        return hf_err_field(err, HF_EINVAL, path, "%s must be an object", *path ? path : "the event");
+    size_t count = event_id ? 1 : 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value) {
+        if (skipped(key, skip))
+            continue;
+        char sub[160];
+        join_path(sub, sizeof sub, path, key);
+        if (!hf_field_member(f, key))
+            return hf_err_field(err, HF_EINVAL, sub, "%s is not a field of this event type", sub);
+        count += !json_is_null(value);
+    }
+    msgpack_pack_map(pk, count);
+    if (event_id) {
+        msgpack_pack_str_with_body(pk, "event_id", 8);
+        msgpack_pack_str_with_body(pk, event_id, strlen(event_id));
+    }
+    json_object_foreach((json_t *)obj, key, value) {
+        if (skipped(key, skip) || json_is_null(value))
+            continue;
+        char sub[160];
+        join_path(sub, sizeof sub, path, key);
+        msgpack_pack_str_with_body(pk, key, strlen(key));
+        int rc = encode_value(hf_field_member(f, key), value, sub, pk, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int encode_value(const struct hf_field *f, const json_t *v, const char *path, msgpack_packer *pk,
+                        struct hf_err *err)
+{
+    int64_t us;
+    switch (f->type) {
+    case HF_T_STRING:
+    case HF_T_ENUM:
+    case HF_T_UUID:
+    case HF_T_URL:
+    case HF_T_DATE:
+        if (!json_is_string(v))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a string", path);
+        return msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+    case HF_T_TIMESTAMP:
+        if (!json_is_string(v) || hf_time_parse_rfc3339(json_string_value(v), &us) != 0)
+            return hf_err_field(err, HF_EINVAL, path, "%s must be an RFC 3339 timestamp like 2026-11-20T08:30:00Z",
+                                path);
+        return msgpack_pack_int64(pk, us);
+    case HF_T_INTEGER:
+        if (!json_is_integer(v))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a whole number", path);
+        return msgpack_pack_int64(pk, json_integer_value(v));
+    case HF_T_NUMBER:
+        if (!json_is_number(v))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be a number", path);
+        return msgpack_pack_double(pk, json_number_value(v));
+    case HF_T_BOOLEAN:
+        if (!json_is_boolean(v))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be true or false", path);
+        return json_is_true(v) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    case HF_T_ARRAY: {
+        if (!json_is_array(v))
+            return hf_err_field(err, HF_EINVAL, path, "%s must be an array", path);
+        size_t n = json_array_size(v);
+        /* Checked here, before packing, so a huge array costs nothing. */
+        if (f->has_max && n > f->max)
+            return hf_err_field(err, HF_EINVAL, path, "%s has more than %.0f items", path, f->max);
+        msgpack_pack_array(pk, n);
+        for (size_t i = 0; i < n; i++) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            const json_t *item = json_array_get(v, i);
+            if (json_is_null(item))
+                return hf_err_field(err, HF_EINVAL, sub, "%s must not be null", sub);
+            int rc = encode_value(f->item, item, sub, pk, err);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    case HF_T_OBJECT:
+        return encode_object(f, v, NULL, NULL, path, pk, err);
+    }
+    return hf_err_field(err, HF_EINVAL, path, "%s has an unknown type", path);
+}
+
+int hf_codec_encode_json(const struct hf_schema *s, const json_t *obj, const char *const *skip, const char *event_id,
+                         msgpack_sbuffer *out, struct hf_err *err)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    size_t start = out->size;
+    int rc = encode_object(&s->root, obj, skip, event_id, "", &pk, err);
+    if (rc)
+        return rc == HF_EINVAL ? rc : hf_err_set(err, HF_ENOMEM, false, "out of memory while encoding");
+    msgpack_zone zone;
+    if (!msgpack_zone_init(&zone, 2048))
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    msgpack_object root;
+    size_t off = 0;
+    if (msgpack_unpack(out->data + start, out->size - start, &off, &zone, &root) != MSGPACK_UNPACK_SUCCESS)
+        rc = hf_err_set(err, HF_EIO, false, "encoder produced unreadable msgpack");
+    else
+        rc = hf_codec_validate(s, &root, err);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
+/* ---------- decoding into a reusable doc ---------- */
+
+hf_doc *hf_doc_new(void)
+{
+    hf_doc *doc = calloc(1, sizeof *doc);
+    if (doc && !msgpack_zone_init(&doc->zone, 4096)) {
+        free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+void hf_doc_free(hf_doc *doc)
+{
+    if (!doc)
+        return;
+    msgpack_zone_destroy(&doc->zone);
+    free(doc);
+}
+
+int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, size_t len, struct hf_err *err)
+{
+    msgpack_zone_clear(&doc->zone);
+    doc->has_root = false;
+    doc->event_id[0] = '\0';
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(data, len, &off, &doc->zone, &doc->root);
+    if (ur != MSGPACK_UNPACK_SUCCESS)
+        return hf_err_field(err, HF_EINVAL, "", "value is not a complete msgpack document (%s)",
+                            ur == MSGPACK_UNPACK_EXTRA_BYTES ? "trailing bytes" : "malformed or truncated");
+    if (doc->root.type != MSGPACK_OBJECT_MAP)
+        return hf_err_field(err, HF_EINVAL, "", "value must be a msgpack map");
+    doc->has_root = true;
+    const msgpack_object *id = map_get(&doc->root, "event_id", 8);
+    if (id && id->type == MSGPACK_OBJECT_STR && id->via.str.size == 36) {
+        memcpy(doc->event_id, id->via.str.ptr, 36);
+        doc->event_id[36] = '\0';
+        if (!hf_uuid_valid(doc->event_id))
+            doc->event_id[0] = '\0';
+    }
+    return hf_codec_validate(s, &doc->root, err);
+}
+
+const char *hf_doc_event_id(const hf_doc *doc)
+{
+    return doc->event_id[0] ? doc->event_id : NULL;
+}
+
+const msgpack_object *hf_doc_get(const hf_doc *doc, const char *name)
+{
+    return doc->has_root ? map_get(&doc->root, name, strlen(name)) : NULL;
+}
+
+int hf_doc_bind(const hf_doc *doc, const struct hf_bind *binds, size_t n, void *dst, struct hf_err *err)
+{
+    char *base = dst;
+    for (size_t i = 0; i < n; i++) {
+        const struct hf_bind *b = &binds[i];
+        const msgpack_object *v = hf_doc_get(doc, b->name);
+        if (!v) {
+            if (b->has_offset < 0)
+                return hf_err_field(err, HF_EINVAL, b->name, "%s is required", b->name);
+            *(bool *)(base + b->has_offset) = false;
+            continue;
+        }
+        void *slot = base + b->offset;
+        double x;
+        switch (b->type) {
+        case HF_B_INT:
+        case HF_B_TIMESTAMP:
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER && v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+                return hf_err_field(err, HF_EINVAL, b->name, "%s must be an integer", b->name);
+            *(int64_t *)slot = v->via.i64;
+            break;
+        case HF_B_NUM:
+            if (!as_double(v, &x))
+                return hf_err_field(err, HF_EINVAL, b->name, "%s must be a number", b->name);
+            *(double *)slot = x;
+            break;
+        case HF_B_BOOL:
+            if (v->type != MSGPACK_OBJECT_BOOLEAN)
+                return hf_err_field(err, HF_EINVAL, b->name, "%s must be a boolean", b->name);
+            *(bool *)slot = v->via.boolean;
+            break;
+        case HF_B_STR:
+        case HF_B_DATE: {
+            if (v->type != MSGPACK_OBJECT_STR)
+                return hf_err_field(err, HF_EINVAL, b->name, "%s must be a string", b->name);
+            char *s = msgpack_zone_malloc((msgpack_zone *)&doc->zone, v->via.str.size + 1);
+            if (!s)
+                return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+            memcpy(s, v->via.str.ptr, v->via.str.size);
+            s[v->via.str.size] = '\0';
+            if (b->type == HF_B_STR)
+                *(const char **)slot = s;
+            else if (hf_time_parse_date(s, (int32_t *)slot) != 0)
+                return hf_err_field(err, HF_EINVAL, b->name, "%s must be a date", b->name);
+            break;
+        }
+        case HF_B_RAW:
+            *(const msgpack_object **)slot = v;
+            break;
+        }
+        if (b->has_offset >= 0)
+            *(bool *)(base + b->has_offset) = true;
+    }
+    return 0;
+}
+
+static bool bind_fits(enum hf_btype b, enum hf_ftype t)
+{
+    switch (b) {
+    case HF_B_INT: return t == HF_T_INTEGER;
+    case HF_B_NUM: return t == HF_T_NUMBER || t == HF_T_INTEGER;
+    case HF_B_BOOL: return t == HF_T_BOOLEAN;
+    case HF_B_STR: return t == HF_T_STRING || t == HF_T_ENUM || t == HF_T_UUID || t == HF_T_URL || t == HF_T_DATE;
+    case HF_B_TIMESTAMP: return t == HF_T_TIMESTAMP;
+    case HF_B_DATE: return t == HF_T_DATE;
+    case HF_B_RAW: return t == HF_T_ARRAY || t == HF_T_OBJECT;
+    }
+    return false;
+}
+
+int hf_bind_check(const struct hf_schema *s, const struct hf_bind *binds, size_t n, struct hf_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct hf_field *f = hf_field_member(&s->root, binds[i].name);
+        if (!f)
+            return hf_err_set(err, HF_ECONFLICT, false, "%s v%d has no field %s", s->name, s->version, binds[i].name);
+        if (!bind_fits(binds[i].type, f->type))
+            return hf_err_set(err, HF_ECONFLICT, false, "%s v%d: %s is %s, bound as another type", s->name,
+                              s->version, binds[i].name, hf_ftype_name(f->type));
+        if (binds[i].has_offset < 0 && !f->required)
+            return hf_err_set(err, HF_ECONFLICT, false, "%s v%d: %s is optional but bound as required", s->name,
+                              s->version, binds[i].name);
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+#include "hf_config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HF_DEFAULT_MIGRATIONS_DIR HF_SOURCE_DIR "/migrations"
+
+enum kind { STR, INT };
+
+struct var {
+    const char *name;
+    enum kind kind;
+    const char *def;
+    long min, max;
+    size_t offset;
+    size_t size; /* for STR: buffer size */
+    const char *doc;
+};
+
+#define S(field, name, def, doc) \
+    { name, STR, def, 0, 0, offsetof(struct hf_config, field), sizeof(((struct hf_config *)0)->field), doc }
+#define I(field, name, def, lo, hi, doc) \
+    { name, INT, def, lo, hi, offsetof(struct hf_config, field), sizeof(int), doc }
+
+static const struct var vars[] = {
+    S(kafka_brokers, "HF_KAFKA_BROKERS", "127.0.0.1:19092", "Kafka bootstrap servers"),
+    S(pg_url, "HF_PG_URL", "postgresql://postgres@127.0.0.1:15432/healthfleet", "PostgreSQL connection URL"),
+    S(redis_url, "HF_REDIS_URL", "redis://127.0.0.1:16379/0", "Redis URL"),
+    S(topic_prefix, "HF_TOPIC_PREFIX", "hf.", "prefix of every topic name (tests use their own to stay apart)"),
+    S(migrations_dir, "HF_MIGRATIONS_DIR", HF_DEFAULT_MIGRATIONS_DIR, "folder of numbered SQL migrations"),
+    S(instance, "HF_INSTANCE", "", "name of this process in logs and metrics (default: host name and pid)"),
+    S(log_level, "HF_LOG_LEVEL", "info", "debug, info, warn or error"),
+    I(metrics_port, "HF_METRICS_PORT", "9100", 0, 65535, "worker port for /metrics, /healthz, /readyz (0: none)"),
+    I(batch_max, "HF_BATCH_MAX", "500", 1, 100000, "most messages handled in one PostgreSQL transaction"),
+    I(poll_ms, "HF_POLL_MS", "100", 1, 10000, "longest wait for the first message of a batch"),
+    I(retry_base_ms, "HF_RETRY_BASE_MS", "100", 1, 600000, "first retry delay; doubles each try, with jitter"),
+    I(retry_cap_ms, "HF_RETRY_CAP_MS", "10000", 1, 600000, "longest retry delay"),
+    I(retry_max, "HF_RETRY_MAX", "5", 1, 1000, "tries of a failing message before it is dead-lettered (dependency outages retry without limit)"),
+    I(liveness_ms, "HF_LIVENESS_MS", "60000", 100, 3600000, "/healthz fails when the poll loop has not turned for this long"),
+    I(kafka_timeout_ms, "HF_KAFKA_TIMEOUT_MS", "10000", 100, 600000, "how long a produce may wait for the broker's acknowledgement"),
+    I(kafka_linger_ms, "HF_KAFKA_LINGER_MS", "2", 0, 1000, "producer batching delay (latency against throughput)"),
+    I(topic_partitions, "HF_TOPIC_PARTITIONS", "6", 1, 1000, "partitions of topics the fleet creates (the most replicas a pool can use)"),
+    I(intake_port, "HF_INTAKE_PORT", "8080", 1, 65535, "intake HTTP port"),
+    I(intake_threads, "HF_INTAKE_THREADS", "2", 1, 256, "intake HTTP threads"),
+    I(intake_max_body, "HF_INTAKE_MAX_BODY", "1048576", 1024, 67108864, "largest request body in bytes (413 past it)"),
+    I(intake_batch_max, "HF_INTAKE_BATCH_MAX", "500", 1, 10000, "most events in one batch request"),
+    I(intake_client_rpm, "HF_INTAKE_CLIENT_RPM", "600000", 1, 100000000, "default events per minute per API client (429 past it)"),
+    I(intake_queue_max, "HF_INTAKE_QUEUE_MAX", "100000", 100, 10000000, "producer queue size; 503 when full"),
+    I(intake_auth_cache_s, "HF_INTAKE_AUTH_CACHE_S", "60", 0, 86400, "how long a key or ownership answer is cached (revocation delay)"),
+    I(intake_max_skew_days, "HF_INTAKE_MAX_AGE_DAYS", "730", 1, 36500, "oldest occurred_at accepted, in days (also at most 1 day ahead)"),
+};
+
+static int set_var(struct hf_config *cfg, const struct var *v, const char *value, struct hf_err *err)
+{
+    char *base = (char *)cfg + v->offset;
+    if (v->kind == STR) {
+        if (strlen(value) >= v->size)
+            return hf_err_field(err, HF_EINVAL, v->name, "%s is longer than %zu characters", v->name, v->size - 1);
+        memcpy(base, value, strlen(value) + 1);
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0')
+        return hf_err_field(err, HF_EINVAL, v->name, "%s=\"%s\" is not a whole number", v->name, value);
+    if (n < v->min || n > v->max)
+        return hf_err_field(err, HF_EINVAL, v->name, "%s=%ld is outside %ld..%ld", v->name, n, v->min, v->max);
+    *(int *)base = (int)n;
+    return 0;
+}
+
+int hf_config_load(struct hf_config *cfg, struct hf_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *value = getenv(vars[i].name);
+        if (!value || !*value)
+            value = vars[i].def;
+        int rc = set_var(cfg, &vars[i], value, err);
+        if (rc)
+            return rc;
+    }
+    if (!cfg->instance[0]) {
+        char host[48] = "host";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(cfg->instance, sizeof cfg->instance, "%s-%d", host, (int)getpid());
+    }
+    if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+        strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
+        return hf_err_field(err, HF_EINVAL, "HF_LOG_LEVEL", "HF_LOG_LEVEL=\"%s\" is not debug, info, warn or error",
+                            cfg->log_level);
+    if (cfg->retry_cap_ms < cfg->retry_base_ms)
+        return hf_err_field(err, HF_EINVAL, "HF_RETRY_CAP_MS", "HF_RETRY_CAP_MS (%d) is below HF_RETRY_BASE_MS (%d)",
+                            cfg->retry_cap_ms, cfg->retry_base_ms);
+    return 0;
+}
+
+void hf_config_topic(const struct hf_config *cfg, const char *family, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s%s", cfg->topic_prefix, family);
+}
+
+int hf_config_describe(int i, const char **name, const char **def, const char **doc)
+{
+    if (i < 0 || (size_t)i >= sizeof vars / sizeof vars[0])
+        return HF_ENOTFOUND;
+    *name = vars[i].name;
+    *def = vars[i].def;
+    *doc = vars[i].doc;
+    return 0;
+}

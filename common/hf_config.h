@@ -1,0 +1,55 @@
+/* hf_config: every setting of every healthfleet process, read once at start
+ * from environment variables. One table in hf_config.c holds each variable's
+ * name, default, bounds and meaning; the README's table is checked against it
+ * by a test, so the documentation cannot drift from the code. */
+#ifndef HF_CONFIG_H
+#define HF_CONFIG_H
+
+#include <stddef.h>
+
+#include "hf_err.h"
+
+struct hf_config {
+    /* where the stack is */
+    char kafka_brokers[256];
+    char pg_url[512];
+    char redis_url[256];
+    char topic_prefix[64];
+    char migrations_dir[512];
+    char instance[64];
+    char log_level[16];
+    /* consumer runtime */
+    int metrics_port;
+    int batch_max;
+    int poll_ms;
+    int retry_base_ms;
+    int retry_cap_ms;
+    int retry_max;
+    int liveness_ms;
+    int kafka_timeout_ms;
+    int kafka_linger_ms;
+    int topic_partitions;
+    /* intake */
+    int intake_port;
+    int intake_threads;
+    int intake_max_body;
+    int intake_batch_max;
+    int intake_client_rpm;
+    int intake_queue_max;
+    int intake_auth_cache_s;
+    int intake_max_skew_days;
+};
+
+/* Fills cfg from the environment (defaults for unset variables). Returns 0,
+ * or HF_EINVAL with err naming the variable whose value is out of range or not
+ * a number. */
+int hf_config_load(struct hf_config *cfg, struct hf_err *err);
+
+/* Full topic name for a family, e.g. "logs" -> "hf.logs". Writes into out. */
+void hf_config_topic(const struct hf_config *cfg, const char *family, char *out, size_t outsz);
+
+/* Iterates over the documented variables, for `hfctl config` and the README
+ * check: returns 0 while i is in range, filling name/default/doc. */
+int hf_config_describe(int i, const char **name, const char **def, const char **doc);
+
+#endif

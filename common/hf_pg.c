@@ -1,0 +1,161 @@
+#include "hf_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf_log.h"
+
+#define HF_PG_MAX_STMTS 64
+
+struct hf_pg {
+    char *url;
+    PGconn *conn;
+    /* Statements prepared on the current connection, by SQL text pointer:
+     * callers pass string literals, so the pointer identifies the statement. */
+    const char *prepared[HF_PG_MAX_STMTS];
+    int n_prepared;
+    char sqlstate[6];
+};
+
+static int reconnect(hf_pg *pg, struct hf_err *err)
+{
+    if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
+        return 0;
+    if (pg->conn)
+        PQfinish(pg->conn);
+    pg->n_prepared = 0;
+    pg->conn = PQconnectdb(pg->url);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        return hf_err_set(err, HF_EUNAVAIL, true, "PostgreSQL unreachable: %s (check HF_PG_URL and that the server runs)",
+                          msg);
+    }
+    /* Workers write in UTC; a server default elsewhere must not shift days. */
+    PGresult *r = PQexec(pg->conn, "SET TIME ZONE 'UTC'");
+    PQclear(r);
+    return 0;
+}
+
+int hf_pg_connect(const char *url, hf_pg **out, struct hf_err *err)
+{
+    hf_pg *pg = calloc(1, sizeof *pg);
+    if (!pg || !(pg->url = strdup(url))) {
+        free(pg);
+        *out = NULL;
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    }
+    *out = pg;
+    return reconnect(pg, err);
+}
+
+void hf_pg_free(hf_pg *pg)
+{
+    if (!pg)
+        return;
+    if (pg->conn)
+        PQfinish(pg->conn);
+    free(pg->url);
+    free(pg);
+}
+
+static int classify(hf_pg *pg, PGresult *res, const char *what, struct hf_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(pg->sqlstate, sizeof pg->sqlstate, "%s", state ? state : "");
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg->conn));
+    msg[strcspn(msg, "\n")] = '\0';
+    if (PQstatus(pg->conn) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0)
+        return hf_err_set(err, HF_EUNAVAIL, true, "PostgreSQL connection lost during %s: %s", what, msg);
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strncmp(state, "53", 2) == 0)
+        return hf_err_set(err, HF_EIO, true, "PostgreSQL %s (%s), will retry: %s", what, state, msg);
+    return hf_err_set(err, HF_EIO, false, "PostgreSQL rejected %s (SQLSTATE %s): %s", what, state, msg);
+}
+
+static int prepared_index(hf_pg *pg, const char *sql)
+{
+    for (int i = 0; i < pg->n_prepared; i++)
+        if (pg->prepared[i] == sql)
+            return i;
+    return -1;
+}
+
+int hf_pg_exec(hf_pg *pg, const char *sql, int nparams, const char *const *params, PGresult **res,
+               struct hf_err *err)
+{
+    if (res)
+        *res = NULL;
+    pg->sqlstate[0] = '\0';
+    int rc = reconnect(pg, err);
+    if (rc)
+        return rc;
+    int idx = prepared_index(pg, sql);
+    char name[16];
+    if (idx < 0 && pg->n_prepared < HF_PG_MAX_STMTS) {
+        idx = pg->n_prepared;
+        snprintf(name, sizeof name, "s%d", idx);
+        PGresult *p = PQprepare(pg->conn, name, sql, nparams, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+            rc = classify(pg, p, "prepare", err);
+            PQclear(p);
+            return rc;
+        }
+        PQclear(p);
+        pg->prepared[pg->n_prepared++] = sql;
+    }
+    PGresult *r;
+    if (idx >= 0) {
+        snprintf(name, sizeof name, "s%d", idx);
+        r = PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0);
+    } else {
+        r = PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = classify(pg, r, "a statement", err);
+        PQclear(r);
+        return rc;
+    }
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+int hf_pg_cmd(hf_pg *pg, const char *sql, struct hf_err *err)
+{
+    pg->sqlstate[0] = '\0';
+    int rc = reconnect(pg, err);
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(pg->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = classify(pg, r, sql, err);
+    PQclear(r);
+    return rc;
+}
+
+void hf_pg_rollback(hf_pg *pg)
+{
+    if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(pg->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+int hf_pg_ok(hf_pg *pg)
+{
+    return pg->conn && PQstatus(pg->conn) == CONNECTION_OK;
+}
+
+const char *hf_pg_sqlstate(const hf_pg *pg)
+{
+    return pg->sqlstate;
+}

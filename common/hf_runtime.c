@@ -1,0 +1,749 @@
+#include "hf_runtime.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hf_httpd.h"
+#include "hf_kafka.h"
+#include "hf_log.h"
+#include "hf_metrics.h"
+#include "hf_time.h"
+#include "hf_uuid.h"
+
+#define MAX_TRACKED_PARTITIONS 512
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* A message the runtime must send after the batch commits. */
+struct outbound {
+    char topic[128];
+    char key[24];
+    char event_id[HF_UUID_STRLEN];
+    const char *schema;
+    int version;
+    char *value;
+    size_t len;
+};
+
+struct slot {
+    rd_kafka_message_t *rk;
+    hf_doc *doc;
+    struct hf_msg msg;
+    bool poison;
+    char error[300];
+    int attempts;
+};
+
+struct tracked {
+    char topic[128];
+    int32_t partition;
+    int64_t next; /* offset after the last one whose effect is committed */
+};
+
+struct hf_pool_ctx {
+    const struct hf_pool_def *def;
+    struct hf_config cfg;
+    hf_schema_registry *schemas;
+    hf_pg *pg;
+    hf_producer *producer;
+    rd_kafka_t *consumer;
+    void *state;
+    char group[96];
+    char dlq_topic[160];
+
+    struct slot *slots;
+    int n_slots;
+    struct outbound *out;
+    size_t n_out, cap_out;
+    int outage_streak; /* consecutive dependency failures, for backoff */
+
+    pthread_mutex_t track_lock;
+    struct tracked tracked[MAX_TRACKED_PARTITIONS];
+    int n_tracked;
+    _Atomic int64_t loop_turned_us; /* monotonic time of the last poll */
+    atomic_bool in_outage;
+
+    hf_metrics *metrics;
+    hf_metric *m_processed, *m_replayed, *m_dead, *m_failed, *m_retry_outage, *m_retry_msg;
+    hf_metric *m_handler, *m_batch, *m_batch_size;
+};
+
+hf_pg *hf_pool_pg(hf_pool_ctx *ctx)
+{
+    return ctx->pg;
+}
+
+const struct hf_config *hf_pool_config(hf_pool_ctx *ctx)
+{
+    return &ctx->cfg;
+}
+
+const hf_schema_registry *hf_pool_schemas(hf_pool_ctx *ctx)
+{
+    return ctx->schemas;
+}
+
+/* ---------- emitting ---------- */
+
+static void drop_outbound(hf_pool_ctx *ctx, size_t from)
+{
+    for (size_t i = from; i < ctx->n_out; i++)
+        free(ctx->out[i].value);
+    ctx->n_out = from;
+}
+
+int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, struct hf_err *err)
+{
+    const struct hf_schema *s = hf_schema_latest(ctx->schemas, schema_name);
+    if (!s)
+        return hf_err_set(err, HF_EINVAL, false, "emit: no schema named %s", schema_name);
+    json_t *key = json_object_get(fields, s->key_field);
+    if (!json_is_integer(key))
+        return hf_err_set(err, HF_EINVAL, false, "emit %s: key field %s missing", schema_name, s->key_field);
+    if (ctx->n_out == ctx->cap_out) {
+        size_t ncap = ctx->cap_out ? ctx->cap_out * 2 : 64;
+        struct outbound *n = realloc(ctx->out, ncap * sizeof *n);
+        if (!n)
+            return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        ctx->out = n;
+        ctx->cap_out = ncap;
+    }
+    struct outbound *o = &ctx->out[ctx->n_out];
+    memset(o, 0, sizeof *o);
+    /* Same content, same id: a replayed batch re-emits what downstream has
+     * already seen, and downstream deduplicates by event_id. */
+    char *canon = json_dumps(fields, JSON_SORT_KEYS | JSON_COMPACT);
+    if (!canon)
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    hf_uuid_v5(schema_name, canon, o->event_id);
+    free(canon);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    int rc = hf_codec_encode_json(s, fields, NULL, o->event_id, &buf, err);
+    if (rc) {
+        msgpack_sbuffer_destroy(&buf);
+        return rc;
+    }
+    hf_config_topic(&ctx->cfg, s->family, o->topic, sizeof o->topic);
+    snprintf(o->key, sizeof o->key, "%lld", (long long)json_integer_value(key));
+    o->schema = s->name;
+    o->version = s->version;
+    o->value = msgpack_sbuffer_release(&buf);
+    o->len = buf.size;
+    ctx->n_out++;
+    return 0;
+}
+
+static int send_outbound(hf_pool_ctx *ctx, struct hf_err *err)
+{
+    for (size_t i = 0; i < ctx->n_out; i++) {
+        struct outbound *o = &ctx->out[i];
+        char version[12];
+        snprintf(version, sizeof version, "%d", o->version);
+        struct hf_header h[] = {
+            { "hf-schema", o->schema, -1 },
+            { "hf-version", version, -1 },
+            { "hf-event-id", o->event_id, -1 },
+            { "hf-producer", ctx->def->name, -1 },
+        };
+        int rc = hf_producer_send(ctx->producer, o->topic, o->key, strlen(o->key), o->value, o->len, h, 4, NULL, err);
+        if (rc)
+            return rc;
+    }
+    drop_outbound(ctx, 0);
+    return 0;
+}
+
+/* ---------- decoding ---------- */
+
+static const char *header_text(rd_kafka_message_t *m, const char *name, char *buf, size_t bufsz)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+    if (rd_kafka_message_headers(m, &hdrs) || rd_kafka_header_get_last(hdrs, name, &v, &len) || !v ||
+        len >= bufsz)
+        return NULL;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static void decode_slot(hf_pool_ctx *ctx, struct slot *s)
+{
+    struct hf_err err = { 0 };
+    rd_kafka_message_t *m = s->rk;
+    char name[64], version[12];
+    s->poison = false;
+    s->attempts = 0;
+    s->error[0] = '\0';
+    memset(&s->msg, 0, sizeof s->msg);
+    s->msg.topic = rd_kafka_topic_name(m->rkt);
+    s->msg.partition = m->partition;
+    s->msg.offset = m->offset;
+    const struct hf_schema *schema = NULL;
+    if (!header_text(m, "hf-schema", name, sizeof name) || !header_text(m, "hf-version", version, sizeof version)) {
+        snprintf(s->error, sizeof s->error, "missing hf-schema or hf-version header");
+    } else if (!(schema = hf_schema_find(ctx->schemas, name, atoi(version)))) {
+        snprintf(s->error, sizeof s->error,
+                 "unknown schema %s v%s: deploy a worker that knows it, then replay the dead letters", name, version);
+    } else if (!m->payload || hf_codec_decode(s->doc, schema, m->payload, m->len, &err) != 0) {
+        snprintf(s->error, sizeof s->error, "%s v%s does not decode: %s", name, version,
+                 m->payload ? err.msg : "empty value");
+    } else if (!hf_doc_event_id(s->doc)) {
+        snprintf(s->error, sizeof s->error, "%s v%s has no valid event_id", name, version);
+    }
+    if (s->error[0]) {
+        s->poison = true;
+        return;
+    }
+    s->msg.schema = schema;
+    s->msg.doc = s->doc;
+    s->msg.event_id = hf_doc_event_id(s->doc);
+}
+
+/* ---------- one attempt: a transaction over a range of slots ---------- */
+
+static const char *const claim_sql =
+    "INSERT INTO processed_events (pool, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING";
+
+static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_err *err)
+{
+    size_t out_mark = ctx->n_out;
+    if (ctx->def->begin)
+        ctx->def->begin(ctx->state);
+    int rc = hf_pg_cmd(ctx->pg, "BEGIN", err);
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct slot *s = batch[i];
+        PGresult *res = NULL;
+        const char *params[] = { ctx->def->name, s->msg.event_id };
+        rc = hf_pg_exec(ctx->pg, claim_sql, 2, params, &res, err);
+        if (rc)
+            break;
+        s->msg.replayed = strcmp(PQcmdTuples(res), "0") == 0;
+        PQclear(res);
+        int64_t t0 = hf_time_mono_us();
+        rc = ctx->def->handle(ctx, ctx->state, &s->msg, err);
+        hf_metric_observe(ctx->m_handler, (double)(hf_time_mono_us() - t0) / 1e6);
+    }
+    if (rc == 0 && ctx->def->before_commit)
+        rc = ctx->def->before_commit(ctx, ctx->state, err);
+    if (rc == 0)
+        rc = hf_pg_cmd(ctx->pg, "COMMIT", err);
+    if (rc) {
+        hf_pg_rollback(ctx->pg);
+        drop_outbound(ctx, out_mark);
+        if (!hf_pg_ok(ctx->pg))
+            err->unavailable = true;
+        hf_metric_add(ctx->m_failed, 1);
+        return rc;
+    }
+    for (int i = 0; i < n; i++)
+        hf_metric_add(batch[i]->msg.replayed ? ctx->m_replayed : ctx->m_processed, 1);
+    return 0;
+}
+
+/* ---------- backoff, rewind, offsets ---------- */
+
+/* Sleeps the exponential backoff for `attempt` (1, 2, ...): base * 2^(attempt-1)
+ * capped, then "full jitter" between half and all of it, so a fleet that lost
+ * its database together does not come back in lockstep. Wakes early on SIGTERM. */
+static void backoff_sleep(hf_pool_ctx *ctx, int attempt)
+{
+    double ms = ctx->cfg.retry_base_ms;
+    for (int i = 1; i < attempt && ms < ctx->cfg.retry_cap_ms; i++)
+        ms *= 2;
+    if (ms > ctx->cfg.retry_cap_ms)
+        ms = ctx->cfg.retry_cap_ms;
+    unsigned r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned)time(NULL);
+    ms = ms / 2 + (ms / 2) * ((double)(r % 1000) / 1000.0);
+    int64_t until = hf_time_mono_us() + (int64_t)(ms * 1000);
+    while (!stop_requested && hf_time_mono_us() < until) {
+        struct timespec ts = { 0, 20 * 1000000 };
+        nanosleep(&ts, NULL);
+        atomic_store(&ctx->loop_turned_us, hf_time_mono_us());
+    }
+}
+
+/* Seeks every partition of the batch back to its first message, so the next
+ * polls deliver the batch again in order. Nothing of it has been stored. */
+static void rewind_batch(hf_pool_ctx *ctx)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < ctx->n_slots; i++) {
+        rd_kafka_message_t *m = ctx->slots[i].rk;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(parts, topic, m->partition);
+        if (!p)
+            rd_kafka_topic_partition_list_add(parts, topic, m->partition)->offset = m->offset;
+        else if (m->offset < p->offset)
+            p->offset = m->offset;
+    }
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(ctx->consumer, parts, 5000);
+    if (e) {
+        hf_warn("rewind failed (%s); the batch will come back after a rebalance or restart", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void track(hf_pool_ctx *ctx, const char *topic, int32_t partition, int64_t next)
+{
+    pthread_mutex_lock(&ctx->track_lock);
+    int i = 0;
+    for (; i < ctx->n_tracked; i++)
+        if (ctx->tracked[i].partition == partition && strcmp(ctx->tracked[i].topic, topic) == 0)
+            break;
+    if (i == ctx->n_tracked && ctx->n_tracked < MAX_TRACKED_PARTITIONS) {
+        snprintf(ctx->tracked[i].topic, sizeof ctx->tracked[i].topic, "%s", topic);
+        ctx->tracked[i].partition = partition;
+        ctx->n_tracked++;
+    }
+    if (i < ctx->n_tracked && next > ctx->tracked[i].next)
+        ctx->tracked[i].next = next;
+    pthread_mutex_unlock(&ctx->track_lock);
+}
+
+static void store_offsets(hf_pool_ctx *ctx)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < ctx->n_slots; i++) {
+        rd_kafka_message_t *m = ctx->slots[i].rk;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(parts, topic, m->partition);
+        if (!p)
+            p = rd_kafka_topic_partition_list_add(parts, topic, m->partition);
+        if (m->offset + 1 > p->offset)
+            p->offset = m->offset + 1;
+    }
+    /* A partition revoked meanwhile refuses the store: its new owner gets
+     * the messages again and finds them claimed, so nothing is applied twice. */
+    rd_kafka_offsets_store(ctx->consumer, parts);
+    for (int i = 0; i < parts->cnt; i++)
+        track(ctx, parts->elems[i].topic, parts->elems[i].partition, parts->elems[i].offset);
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* ---------- dead letters ---------- */
+
+static int dead_letter(hf_pool_ctx *ctx, struct slot *s, struct hf_err *err)
+{
+    rd_kafka_message_t *m = s->rk;
+    struct hf_header h[48];
+    size_t n = 0;
+    rd_kafka_headers_t *orig = NULL;
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char *name;
+        const void *v;
+        size_t len;
+        for (size_t i = 0; n < 40 && rd_kafka_header_get_all(orig, i, &name, &v, &len) == 0; i++)
+            if (strncmp(name, "hf-dlq-", 7) != 0)
+                h[n++] = (struct hf_header){ name, v, (long)len };
+    }
+    char partition[16], offset[24], attempts[12], at[40];
+    snprintf(partition, sizeof partition, "%d", (int)m->partition);
+    snprintf(offset, sizeof offset, "%lld", (long long)m->offset);
+    snprintf(attempts, sizeof attempts, "%d", s->attempts);
+    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
+    h[n++] = (struct hf_header){ "hf-dlq-error", s->error, -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-pool", ctx->def->name, -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-topic", rd_kafka_topic_name(m->rkt), -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-partition", partition, -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-offset", offset, -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-attempts", attempts, -1 };
+    h[n++] = (struct hf_header){ "hf-dlq-at", at, -1 };
+    hf_log(HF_LOG_WARN, s->msg.event_id, "dead-lettering %s[%d]@%lld after %d attempt(s): %s",
+           rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset, s->attempts, s->error);
+    int rc = hf_producer_send(ctx->producer, ctx->dlq_topic, m->key, m->key_len, m->payload, m->len, h, n, NULL, err);
+    if (rc == 0)
+        hf_metric_add(ctx->m_dead, 1);
+    return rc;
+}
+
+/* ---------- a batch ---------- */
+
+static void outage(hf_pool_ctx *ctx, const struct hf_err *err)
+{
+    ctx->outage_streak++;
+    atomic_store(&ctx->in_outage, true);
+    hf_metric_add(ctx->m_retry_outage, 1);
+    if (ctx->outage_streak == 1 || ctx->outage_streak % 10 == 0)
+        hf_warn("dependency unavailable, batch of %d will be retried (try %d): %s", ctx->n_slots, ctx->outage_streak,
+                err->msg);
+    drop_outbound(ctx, 0);
+    rewind_batch(ctx);
+    backoff_sleep(ctx, ctx->outage_streak);
+}
+
+/* Isolates the failing message(s): one transaction per message. Returns 0,
+ * or a dependency failure (err->unavailable) that must abort the batch. */
+static int one_by_one(hf_pool_ctx *ctx, struct slot **good, int n, struct hf_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        struct slot *s = good[i];
+        for (;;) {
+            s->attempts++;
+            int rc = run_attempt(ctx, &s, 1, err);
+            if (rc == 0)
+                break;
+            if (err->unavailable)
+                return rc;
+            if (err->retriable && s->attempts < ctx->cfg.retry_max && !stop_requested) {
+                hf_metric_add(ctx->m_retry_msg, 1);
+                hf_log(HF_LOG_INFO, s->msg.event_id, "retrying after: %s", err->msg);
+                backoff_sleep(ctx, s->attempts);
+                continue;
+            }
+            if (stop_requested && err->retriable)
+                return hf_err_set(err, HF_EUNAVAIL, true, "stopping during retries");
+            s->poison = true;
+            snprintf(s->error, sizeof s->error, "%s", err->msg);
+            break;
+        }
+    }
+    return 0;
+}
+
+static void process_batch(hf_pool_ctx *ctx)
+{
+    struct hf_err err = { 0 };
+    struct slot *good[ctx->n_slots > 0 ? ctx->n_slots : 1];
+    int n_good = 0;
+    int64_t t0 = hf_time_mono_us();
+    for (int i = 0; i < ctx->n_slots; i++) {
+        struct slot *s = &ctx->slots[i];
+        decode_slot(ctx, s);
+        if (!s->poison)
+            good[n_good++] = s;
+    }
+    int rc = n_good ? run_attempt(ctx, good, n_good, &err) : 0;
+    if (rc && !err.unavailable) {
+        hf_warn("batch of %d failed (%s); isolating the message one by one", n_good, err.msg);
+        rc = one_by_one(ctx, good, n_good, &err);
+    }
+    if (rc) {
+        outage(ctx, &err);
+        return;
+    }
+    for (int i = 0; i < ctx->n_slots && rc == 0; i++)
+        if (ctx->slots[i].poison)
+            rc = dead_letter(ctx, &ctx->slots[i], &err);
+    if (rc == 0)
+        rc = send_outbound(ctx, &err);
+    if (rc == 0)
+        rc = hf_producer_flush(ctx->producer, ctx->cfg.kafka_timeout_ms, &err);
+    if (rc) {
+        err.unavailable = true;
+        outage(ctx, &err);
+        return;
+    }
+    if (ctx->outage_streak)
+        hf_info("dependencies back after %d retries", ctx->outage_streak);
+    ctx->outage_streak = 0;
+    atomic_store(&ctx->in_outage, false);
+    store_offsets(ctx);
+    hf_metric_observe(ctx->m_batch, (double)(hf_time_mono_us() - t0) / 1e6);
+    hf_metric_add(ctx->m_batch_size, (uint64_t)ctx->n_slots);
+}
+
+/* ---------- consumer ---------- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        hf_info("assigned %d partition(s)", parts->cnt);
+        if (cooperative)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+    } else {
+        hf_info("revoked %d partition(s)", parts->cnt);
+        /* Hand over with the offsets of everything already committed in PostgreSQL. */
+        rd_kafka_commit(rk, NULL, 0);
+        if (cooperative)
+            e = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        hf_error("rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static int make_consumer(hf_pool_ctx *ctx, struct hf_err *err)
+{
+    char errstr[256];
+    rd_kafka_conf_t *conf = hf_kafka_conf(&ctx->cfg, err);
+    if (!conf)
+        return err->code;
+    if (hf_kafka_set(conf, "group.id", ctx->group, err) ||
+        hf_kafka_set(conf, "partition.assignment.strategy", "cooperative-sticky", err) ||
+        hf_kafka_set(conf, "enable.auto.offset.store", "false", err) ||
+        hf_kafka_set(conf, "enable.auto.commit", "true", err) ||
+        hf_kafka_set(conf, "auto.commit.interval.ms", "1000", err) ||
+        hf_kafka_set(conf, "auto.offset.reset", "earliest", err) ||
+        /* A killed member's partitions move on after 10 s, not the 45 s default. */
+        hf_kafka_set(conf, "session.timeout.ms", "10000", err) ||
+        hf_kafka_set(conf, "heartbeat.interval.ms", "1000", err) ||
+        hf_kafka_set(conf, "max.poll.interval.ms", "600000", err)) {
+        rd_kafka_conf_destroy(conf);
+        return err->code;
+    }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    ctx->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!ctx->consumer) {
+        rd_kafka_conf_destroy(conf);
+        return hf_err_set(err, HF_EIO, false, "cannot create Kafka consumer: %s", errstr);
+    }
+    rd_kafka_poll_set_consumer(ctx->consumer);
+    int nfam = 0;
+    while (ctx->def->families[nfam])
+        nfam++;
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(nfam);
+    char topics[16][128];
+    const char *names[17];
+    for (int i = 0; i < nfam && i < 16; i++) {
+        hf_config_topic(&ctx->cfg, ctx->def->families[i], topics[i], sizeof topics[i]);
+        names[i] = topics[i];
+        rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+    }
+    names[nfam] = ctx->dlq_topic;
+    int rc = hf_kafka_ensure_topics(&ctx->cfg, names, (size_t)nfam + 1, err);
+    if (rc == 0) {
+        rd_kafka_resp_err_t e = rd_kafka_subscribe(ctx->consumer, subs);
+        if (e)
+            rc = hf_err_set(err, HF_EIO, false, "subscribe: %s", rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(subs);
+    return rc;
+}
+
+/* ---------- observability ---------- */
+
+static void lag_collector(void *arg, char **buf, size_t *len, size_t *cap)
+{
+    hf_pool_ctx *ctx = arg;
+    hf_metrics_appendf(buf, len, cap,
+                       "# HELP hf_consumer_lag_messages Messages on the partition not yet committed by this pool.\n"
+                       "# TYPE hf_consumer_lag_messages gauge\n");
+    rd_kafka_topic_partition_list_t *assigned = NULL;
+    if (rd_kafka_assignment(ctx->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    pthread_mutex_lock(&ctx->track_lock);
+    for (int i = 0; i < assigned->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &assigned->elems[i];
+        int64_t lo = 0, hi = 0, next = -1;
+        if (rd_kafka_get_watermark_offsets(ctx->consumer, p->topic, p->partition, &lo, &hi))
+            continue;
+        for (int t = 0; t < ctx->n_tracked; t++)
+            if (ctx->tracked[t].partition == p->partition && strcmp(ctx->tracked[t].topic, p->topic) == 0)
+                next = ctx->tracked[t].next;
+        if (next < 0)
+            next = lo; /* nothing processed here yet: all of it is lag, at worst */
+        hf_metrics_appendf(buf, len, cap, "hf_consumer_lag_messages{pool=\"%s\",topic=\"%s\",partition=\"%d\"} %lld\n",
+                           ctx->def->name, p->topic, (int)p->partition, (long long)(hi > next ? hi - next : 0));
+    }
+    pthread_mutex_unlock(&ctx->track_lock);
+    rd_kafka_topic_partition_list_destroy(assigned);
+    int64_t age = hf_time_mono_us() - atomic_load(&ctx->loop_turned_us);
+    hf_metrics_appendf(buf, len, cap,
+                       "# HELP hf_poll_loop_age_seconds Time since the poll loop last turned.\n"
+                       "# TYPE hf_poll_loop_age_seconds gauge\nhf_poll_loop_age_seconds{pool=\"%s\"} %.3f\n"
+                       "# HELP hf_dependency_outage 1 while the pool is waiting for PostgreSQL or Kafka.\n"
+                       "# TYPE hf_dependency_outage gauge\nhf_dependency_outage{pool=\"%s\"} %d\n",
+                       ctx->def->name, (double)age / 1e6, ctx->def->name, atomic_load(&ctx->in_outage) ? 1 : 0);
+}
+
+static int serve(void *arg, const char *path, char **body, size_t *len, const char **ctype)
+{
+    hf_pool_ctx *ctx = arg;
+    if (strcmp(path, "/metrics") == 0) {
+        *body = hf_metrics_render(ctx->metrics, len);
+        *ctype = "text/plain; version=0.0.4; charset=utf-8";
+        return *body ? 200 : 500;
+    }
+    int status = 404;
+    const char *text = "not found\n";
+    if (strcmp(path, "/healthz") == 0) {
+        int64_t age_ms = (hf_time_mono_us() - atomic_load(&ctx->loop_turned_us)) / 1000;
+        bool alive = age_ms < ctx->cfg.liveness_ms;
+        status = alive ? 200 : 503;
+        text = alive ? "ok\n" : "poll loop stuck\n";
+    } else if (strcmp(path, "/readyz") == 0) {
+        bool ready = !atomic_load(&ctx->in_outage);
+        status = ready ? 200 : 503;
+        text = ready ? "ready\n" : "waiting for a dependency\n";
+    }
+    *body = strdup(text);
+    *len = *body ? strlen(*body) : 0;
+    return status;
+}
+
+static void register_metrics(hf_pool_ctx *ctx)
+{
+    char l[160];
+    hf_metrics *m = ctx->metrics;
+    const char *name = ctx->def->name;
+    const char *help = "Messages handled, by outcome.";
+#define OUTCOME(var, outcome)                                                     \
+    snprintf(l, sizeof l, "pool=\"%s\",outcome=\"%s\"", name, outcome);         \
+    ctx->var = hf_metrics_counter(m, "hf_messages_total", help, l)
+    OUTCOME(m_processed, "processed");
+    OUTCOME(m_replayed, "replayed");
+    OUTCOME(m_dead, "dead_lettered");
+#undef OUTCOME
+    snprintf(l, sizeof l, "pool=\"%s\"", name);
+    ctx->m_failed = hf_metrics_counter(m, "hf_attempts_failed_total", "Transaction attempts rolled back.", l);
+    ctx->m_handler = hf_metrics_histogram(m, "hf_handler_seconds", "Handler time per message.", l);
+    ctx->m_batch = hf_metrics_histogram(m, "hf_batch_seconds", "Time per committed batch, decode to offsets.", l);
+    ctx->m_batch_size = hf_metrics_counter(m, "hf_batch_messages_total", "Messages in committed batches.", l);
+    snprintf(l, sizeof l, "pool=\"%s\",reason=\"dependency\"", name);
+    ctx->m_retry_outage = hf_metrics_counter(m, "hf_retries_total", "Retries, by reason.", l);
+    snprintf(l, sizeof l, "pool=\"%s\",reason=\"message\"", name);
+    ctx->m_retry_msg = hf_metrics_counter(m, "hf_retries_total", "Retries, by reason.", l);
+    hf_metrics_add_collector(m, lag_collector, ctx);
+}
+
+/* ---------- main ---------- */
+
+static int poll_batch(hf_pool_ctx *ctx)
+{
+    ctx->n_slots = 0;
+    int timeout = ctx->cfg.poll_ms;
+    while (ctx->n_slots < ctx->cfg.batch_max) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(ctx->consumer, timeout);
+        atomic_store(&ctx->loop_turned_us, hf_time_mono_us());
+        if (!m)
+            break;
+        timeout = 0; /* take what is already fetched, wait no longer */
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                hf_warn("consumer: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        ctx->slots[ctx->n_slots++].rk = m;
+    }
+    return ctx->n_slots;
+}
+
+static void release_batch(hf_pool_ctx *ctx)
+{
+    for (int i = 0; i < ctx->n_slots; i++) {
+        rd_kafka_message_destroy(ctx->slots[i].rk);
+        ctx->slots[i].rk = NULL;
+    }
+    ctx->n_slots = 0;
+}
+
+static int setup(hf_pool_ctx *ctx, struct hf_err *err)
+{
+    int rc = hf_schema_registry_new(&ctx->schemas, err);
+    if (rc)
+        return rc;
+    snprintf(ctx->group, sizeof ctx->group, "hf-%s", ctx->def->name);
+    char family[96];
+    snprintf(family, sizeof family, "dlq.%s", ctx->def->name);
+    hf_config_topic(&ctx->cfg, family, ctx->dlq_topic, sizeof ctx->dlq_topic);
+    ctx->slots = calloc((size_t)ctx->cfg.batch_max, sizeof *ctx->slots);
+    if (!ctx->slots)
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    for (int i = 0; i < ctx->cfg.batch_max; i++)
+        if (!(ctx->slots[i].doc = hf_doc_new()))
+            return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    ctx->metrics = hf_metrics_new();
+    if (!ctx->metrics)
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    register_metrics(ctx);
+    /* PostgreSQL being down at start is an outage like any other: keep going. */
+    if (hf_pg_connect(ctx->cfg.pg_url, &ctx->pg, err) && !ctx->pg)
+        return err->code;
+    rc = hf_producer_new(&ctx->cfg, NULL, &ctx->producer, err);
+    if (rc)
+        return rc;
+    if (ctx->def->init && (rc = ctx->def->init(ctx, &ctx->state, err)))
+        return rc;
+    return make_consumer(ctx, err);
+}
+
+static void teardown(hf_pool_ctx *ctx)
+{
+    if (ctx->consumer) {
+        rd_kafka_commit(ctx->consumer, NULL, 0);
+        rd_kafka_consumer_close(ctx->consumer);
+        rd_kafka_destroy(ctx->consumer);
+    }
+    if (ctx->def->fini && ctx->state)
+        ctx->def->fini(ctx->state);
+    hf_producer_free(ctx->producer, ctx->cfg.kafka_timeout_ms);
+    hf_pg_free(ctx->pg);
+    drop_outbound(ctx, 0);
+    free(ctx->out);
+    for (int i = 0; ctx->slots && i < ctx->cfg.batch_max; i++)
+        hf_doc_free(ctx->slots[i].doc);
+    free(ctx->slots);
+    hf_schema_registry_free(ctx->schemas);
+}
+
+int hf_pool_main(const struct hf_pool_def *def, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct hf_err err = { 0 };
+    hf_pool_ctx ctx = { .def = def };
+    hf_httpd *httpd = NULL;
+    int status = 1;
+    pthread_mutex_init(&ctx.track_lock, NULL);
+    if (hf_config_load(&ctx.cfg, &err)) {
+        fprintf(stderr, "hf-%s: configuration: %s\n", def->name, err.msg);
+        return 2;
+    }
+    hf_log_init(def->name, ctx.cfg.instance, ctx.cfg.log_level);
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    atomic_store(&ctx.loop_turned_us, hf_time_mono_us());
+    if (setup(&ctx, &err)) {
+        hf_error("cannot start: %s", err.msg);
+        goto out;
+    }
+    if (ctx.cfg.metrics_port && hf_httpd_start(ctx.cfg.metrics_port, serve, &ctx, &httpd, &err)) {
+        hf_error("%s", err.msg);
+        goto out;
+    }
+    hf_info("pool %s consuming as group %s (batch up to %d, metrics on :%d)", def->name, ctx.group, ctx.cfg.batch_max,
+            ctx.cfg.metrics_port);
+    while (!stop_requested) {
+        if (poll_batch(&ctx) > 0)
+            process_batch(&ctx);
+        release_batch(&ctx);
+    }
+    hf_info("stopping: committing offsets and leaving the group");
+    status = 0;
+out:
+    hf_httpd_stop(httpd); /* before teardown: it reads the consumer */
+    release_batch(&ctx);
+    teardown(&ctx);
+    hf_metrics_free(ctx.metrics);
+    pthread_mutex_destroy(&ctx.track_lock);
+    return status;
+}

@@ -1,0 +1,18 @@
+# Writes OUT: a C file holding every schema's JSON text, so binaries carry the
+# schemas they were built with and need no files at run time.
+file(GLOB files "${SRC}/*.v*.json")
+list(SORT files)
+set(body "/* Generated from the schema files by schemas/embed.cmake; do not edit. */\n#include <stddef.h>\n\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ "${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  get_filename_component(name "${f}" NAME)
+  string(APPEND body "static const char s${i}[] = {${hex}0x00};\n")
+  string(APPEND table "    { \"${name}\", s${i} },\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nstruct embedded_schema { const char *file; const char *text; };\nextern const struct embedded_schema hf_schema_texts[];\nconst struct embedded_schema hf_schema_texts[] = {\n${table}    { NULL, NULL },\n};\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
