@@ -385,6 +385,47 @@ const msgpack_object *hf_doc_get(const hf_doc *doc, const char *name)
     return doc->has_root ? map_get(&doc->root, name, strlen(name)) : NULL;
 }
 
+static json_t *value_to_json(const struct hf_field *f, const msgpack_object *v)
+{
+    char text[48];
+    switch (f->type) {
+    case HF_T_TIMESTAMP:
+        hf_time_format_rfc3339(v->via.i64, text, sizeof text);
+        return json_string(text);
+    case HF_T_INTEGER:
+        return json_integer(v->via.i64);
+    case HF_T_NUMBER: {
+        double x = 0;
+        as_double(v, &x);
+        return json_real(x);
+    }
+    case HF_T_BOOLEAN:
+        return json_boolean(v->via.boolean);
+    case HF_T_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; a && i < v->via.array.size; i++)
+            json_array_append_new(a, value_to_json(f->item, &v->via.array.ptr[i]));
+        return a;
+    }
+    case HF_T_OBJECT: {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < f->n_fields; i++) {
+            const msgpack_object *m = map_get(v, f->fields[i].name, strlen(f->fields[i].name));
+            if (m)
+                json_object_set_new(o, f->fields[i].name, value_to_json(&f->fields[i], m));
+        }
+        return o;
+    }
+    default:
+        return json_stringn(v->via.str.ptr, v->via.str.size);
+    }
+}
+
+json_t *hf_doc_to_json(const hf_doc *doc, const struct hf_schema *s)
+{
+    return doc->has_root ? value_to_json(&s->root, &doc->root) : NULL;
+}
+
 int hf_doc_bind(const hf_doc *doc, const struct hf_bind *binds, size_t n, void *dst, struct hf_err *err)
 {
     char *base = dst;

@@ -50,6 +50,11 @@ const char *hf_doc_event_id(const hf_doc *doc);
 /* Top-level member by name, NULL when absent or nil. */
 const msgpack_object *hf_doc_get(const hf_doc *doc, const char *name);
 
+/* The decoded message as JSON, for storage (JSONB payloads): the schema's
+ * fields only, timestamps as RFC 3339 text, no event_id. Caller decrefs;
+ * NULL when out of memory. */
+json_t *hf_doc_to_json(const hf_doc *doc, const struct hf_schema *s);
+
 /* Binding of a top-level field into a C struct. */
 enum hf_btype {
     HF_B_INT,       /* int64_t */

@@ -25,6 +25,14 @@ int hf_kafka_set(rd_kafka_conf_t *conf, const char *name, const char *value, str
     return 0;
 }
 
+/* librdkafka's own messages, as JSON log lines like everything else. */
+static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    hf_log(level <= 3 ? HF_LOG_ERROR : level <= 4 ? HF_LOG_WARN : level <= 6 ? HF_LOG_INFO : HF_LOG_DEBUG, NULL,
+           "kafka %s: %s", fac, buf);
+}
+
 rd_kafka_conf_t *hf_kafka_conf(const struct hf_config *cfg, struct hf_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -37,6 +45,7 @@ rd_kafka_conf_t *hf_kafka_conf(const struct hf_config *cfg, struct hf_err *err)
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    rd_kafka_conf_set_log_cb(conf, on_kafka_log);
     return conf;
 }
 

@@ -18,6 +18,12 @@ struct hf_pg {
     char sqlstate[6];
 };
 
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    hf_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static int reconnect(hf_pg *pg, struct hf_err *err)
 {
     if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
@@ -33,6 +39,9 @@ static int reconnect(hf_pg *pg, struct hf_err *err)
         return hf_err_set(err, HF_EUNAVAIL, true, "PostgreSQL unreachable: %s (check HF_PG_URL and that the server runs)",
                           msg);
     }
+    /* Server notices ("already exists, skipping") are not errors; keep them
+     * out of stderr, where every line must be a JSON log line. */
+    PQsetNoticeProcessor(pg->conn, quiet_notice, NULL);
     /* Workers write in UTC; a server default elsewhere must not shift days. */
     PGresult *r = PQexec(pg->conn, "SET TIME ZONE 'UTC'");
     PQclear(r);

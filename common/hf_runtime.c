@@ -213,6 +213,8 @@ static void decode_slot(hf_pool_ctx *ctx, struct slot *s)
     s->msg.schema = schema;
     s->msg.doc = s->doc;
     s->msg.event_id = hf_doc_event_id(s->doc);
+    char client[24];
+    s->msg.client_id = header_text(m, "hf-client", client, sizeof client) ? atoll(client) : 0;
 }
 
 /* ---------- one attempt: a transaction over a range of slots ---------- */
@@ -660,7 +662,9 @@ static int setup(hf_pool_ctx *ctx, struct hf_err *err)
     int rc = hf_schema_registry_new(&ctx->schemas, err);
     if (rc)
         return rc;
-    snprintf(ctx->group, sizeof ctx->group, "hf-%s", ctx->def->name);
+    char group[96];
+    snprintf(group, sizeof group, "pool.%s", ctx->def->name);
+    hf_config_topic(&ctx->cfg, group, ctx->group, sizeof ctx->group);
     char family[96];
     snprintf(family, sizeof family, "dlq.%s", ctx->def->name);
     hf_config_topic(&ctx->cfg, family, ctx->dlq_topic, sizeof ctx->dlq_topic);

@@ -3,7 +3,7 @@
  * A pool is a struct hf_pool_def: its name, the topic families it reads, and
  * a handler with domain logic only. The runtime owns everything else:
  *
- *  - joins consumer group "hf-<name>" (cooperative-sticky) and polls batches
+ *  - joins consumer group "<HF_TOPIC_PREFIX>pool.<name>" (cooperative-sticky) and polls batches
  *    of up to HF_BATCH_MAX messages;
  *  - decodes each message by its hf-schema/hf-version headers; an
  *    undecodable or invalid one goes to the dead-letter topic at once;
@@ -46,6 +46,7 @@ struct hf_msg {
     const char *topic;
     int32_t partition;
     int64_t offset;
+    int64_t client_id; /* the app that posted it (hf-client header), 0 if none */
     /* This pool already committed this event_id's effects (a redelivery after
      * a crash). Redo only idempotent follow-up work, such as emitting. */
     bool replayed;

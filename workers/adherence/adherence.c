@@ -1,0 +1,320 @@
+/* Adherence pool: records every daily log, and keeps each program's
+ * adherence per day (and per week, on request) equal to what its goals and
+ * logs say. Scores are recomputed from the logs, never incremented, so a
+ * replay changes nothing. Rules: README.md beside this file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adherence_score.h"
+#include "hf_log.h"
+#include "hf_runtime.h"
+#include "hf_time.h"
+
+#define MAX_DIRTY 4096
+#define MAX_MONTHS 64
+#define DAY_US (86400LL * 1000000)
+
+struct program_day {
+    int64_t program_id;
+    int32_t day; /* days since the epoch */
+};
+
+struct log_ref {
+    int64_t member_id, program_id, occurred_at;
+};
+
+struct state {
+    struct program_day days[MAX_DIRTY];
+    int n_days;
+    struct program_day weeks[MAX_DIRTY]; /* day = week_start */
+    int n_weeks;
+    int32_t months_ready[MAX_MONTHS]; /* months whose partition exists (YYYY*12+MM) */
+    int n_months;
+};
+
+static const struct {
+    const char *schema;
+    const char *log_type;
+} log_types[] = {
+    { "log.nutrition", "NUTRITION" }, { "log.workout", "WORKOUT" },     { "log.symptom", "SYMPTOM" },
+    { "cycle.period", "CYCLE" },      { "biometric.reading", "BIOMETRIC" },
+};
+
+static int init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
+{
+    (void)ctx;
+    *out = calloc(1, sizeof(struct state));
+    return *out ? 0 : hf_err_set(err, HF_ENOMEM, false, "out of memory");
+}
+
+static void fini(void *st)
+{
+    free(st);
+}
+
+static void begin(void *arg)
+{
+    struct state *st = arg;
+    st->n_days = 0;
+    st->n_weeks = 0;
+}
+
+static int mark(struct program_day *set, int *n, int64_t program_id, int32_t day, struct hf_err *err)
+{
+    for (int i = 0; i < *n; i++)
+        if (set[i].program_id == program_id && set[i].day == day)
+            return 0;
+    if (*n == MAX_DIRTY)
+        return hf_err_set(err, HF_ETOOBIG, true, "more than %d program days in one batch; lower HF_BATCH_MAX",
+                          MAX_DIRTY);
+    set[(*n)++] = (struct program_day){ program_id, day };
+    return 0;
+}
+
+static void day_text(int32_t day, char *out, size_t outsz)
+{
+    hf_time_format_date((int64_t)day * DAY_US, out, outsz);
+}
+
+/* Creates the month's partition the first time this process writes to it:
+ * an insert with no partition would abort the whole batch's transaction. */
+static int ensure_partition(hf_pool_ctx *ctx, struct state *st, int64_t at_us, struct hf_err *err)
+{
+    char date[16];
+    hf_time_format_date(at_us, date, sizeof date);
+    int32_t month = atoi(date) * 12 + atoi(date + 5);
+    for (int i = 0; i < st->n_months; i++)
+        if (st->months_ready[i] == month)
+            return 0;
+    char ts[40];
+    hf_time_format_rfc3339(at_us, ts, sizeof ts);
+    const char *params[] = { ts };
+    int rc = hf_pg_exec(hf_pool_pg(ctx), "SELECT hf_ensure_log_partition($1::timestamptz)", 1, params, NULL, err);
+    if (rc == 0 && st->n_months < MAX_MONTHS)
+        st->months_ready[st->n_months++] = month;
+    return rc;
+}
+
+static int record_log(hf_pool_ctx *ctx, struct state *st, const struct hf_msg *msg, const char *log_type,
+                      int64_t member_id, int64_t program_id, int64_t at_us, struct hf_err *err)
+{
+    int rc = ensure_partition(ctx, st, at_us, err);
+    if (rc)
+        return rc;
+    json_t *payload = hf_doc_to_json(msg->doc, msg->schema);
+    char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(payload);
+    if (!text)
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    char member[24], program[24], client[24], ts[40];
+    snprintf(member, sizeof member, "%lld", (long long)member_id);
+    snprintf(program, sizeof program, "%lld", (long long)program_id);
+    snprintf(client, sizeof client, "%lld", (long long)msg->client_id);
+    hf_time_format_rfc3339(at_us, ts, sizeof ts);
+    const char *params[] = { msg->event_id, member, program_id ? program : NULL, log_type, text,
+                             msg->client_id ? client : NULL, ts };
+    rc = hf_pg_exec(hf_pool_pg(ctx),
+                    "INSERT INTO daily_logs (event_id, member_id, program_id, log_type, payload, source_client, logged_at)"
+                    " VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6, $7::timestamptz)"
+                    " ON CONFLICT (event_id, logged_at) DO NOTHING",
+                    7, params, NULL, err);
+    free(text);
+    return rc;
+}
+
+static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct hf_err *err)
+{
+    struct state *st = arg;
+    const char *name = msg->schema->name;
+    if (strcmp(name, "job.adherence_recalc") == 0 || strcmp(name, "job.adherence_weekly") == 0) {
+        struct program_day job;
+        const struct hf_bind bind[] = {
+            HF_BIND(struct program_day, program_id, HF_B_INT),
+            { strcmp(name, "job.adherence_recalc") == 0 ? "date" : "week_start", HF_B_DATE,
+              offsetof(struct program_day, day), -1 },
+        };
+        int rc = hf_doc_bind(msg->doc, bind, 2, &job, err);
+        if (rc)
+            return rc;
+        if (strcmp(name, "job.adherence_recalc") == 0)
+            return mark(st->days, &st->n_days, job.program_id, job.day, err);
+        return mark(st->weeks, &st->n_weeks, job.program_id, job.day, err);
+    }
+    const char *log_type = NULL;
+    for (size_t i = 0; i < sizeof log_types / sizeof log_types[0]; i++)
+        if (strcmp(name, log_types[i].schema) == 0)
+            log_type = log_types[i].log_type;
+    if (!log_type)
+        return 0; /* another pool's message on a shared topic */
+    struct log_ref log = { 0 };
+    /* Every log schema has member_id and occurred_at; program_id is optional
+     * and absent from some (symptoms), so it is read, not bound. */
+    const struct hf_bind bind[] = {
+        HF_BIND(struct log_ref, member_id, HF_B_INT),
+        HF_BIND(struct log_ref, occurred_at, HF_B_TIMESTAMP),
+    };
+    int rc = hf_doc_bind(msg->doc, bind, 2, &log, err);
+    const msgpack_object *program = hf_doc_get(msg->doc, "program_id");
+    if (program && program->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        log.program_id = program->via.i64;
+    if (rc == 0 && !msg->replayed)
+        rc = record_log(ctx, st, msg, log_type, log.member_id, log.program_id, log.occurred_at, err);
+    if (rc || !log.program_id)
+        return rc;
+    int32_t day = (int32_t)((log.occurred_at - ((log.occurred_at % DAY_US) + DAY_US) % DAY_US) / DAY_US);
+    if (strcmp(log_type, "NUTRITION") == 0)
+        return mark(st->days, &st->n_days, log.program_id, day, err);
+    if (strcmp(log_type, "WORKOUT") == 0) /* counts toward the 7-day window of the next 7 days */
+        for (int i = 0; i < 7 && rc == 0; i++)
+            rc = mark(st->days, &st->n_days, log.program_id, day + i, err);
+    return rc;
+}
+
+static int emit_invalidation(hf_pool_ctx *ctx, int64_t program_id, const char *kind, int32_t day, struct hf_err *err)
+{
+    char date[16], at[40];
+    day_text(day, date, sizeof date);
+    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
+    json_t *msg = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id", (json_int_t)program_id,
+                            "kind", kind, "date", date, "at", at);
+    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    json_decref(msg);
+    return rc;
+}
+
+static const char *const day_sql =
+    "SELECT c.nutrition_goals::text, c.strength_goals::text,"
+    "  $2::date BETWEEN p.start_date AND p.end_date AND ($2::date <= (now() AT TIME ZONE 'UTC')::date"
+    "   OR ($2::date = (now() AT TIME ZONE 'UTC')::date + 1 AND n.meals > 0)),"
+    "  n.meals, n.calories, n.protein, n.carbs, n.fat, n.fiber, n.sugar, n.water, w.sessions, w.minutes"
+    " FROM care_programs p"
+    " LEFT JOIN program_configs c ON c.program_id = p.id"
+    " CROSS JOIN LATERAL (SELECT count(*) AS meals,"
+    "   coalesce(sum((payload->>'calories')::float8), 0) AS calories,"
+    "   coalesce(sum((payload->>'protein_g')::float8), 0) AS protein,"
+    "   coalesce(sum((payload->>'carbs_g')::float8), 0) AS carbs,"
+    "   coalesce(sum((payload->>'fat_g')::float8), 0) AS fat,"
+    "   coalesce(sum((payload->>'fiber_g')::float8), 0) AS fiber,"
+    "   coalesce(sum((payload->>'sugar_g')::float8), 0) AS sugar,"
+    "   coalesce(sum((payload->>'water_ml')::float8), 0) AS water"
+    "   FROM daily_logs WHERE program_id = p.id AND log_type = 'NUTRITION' AND status = 'VERIFIED'"
+    "   AND deleted_at IS NULL AND logged_at >= $2::date AND logged_at < $2::date + 1) n"
+    " CROSS JOIN LATERAL (SELECT count(*) AS sessions, coalesce(sum((payload->>'minutes')::float8), 0) AS minutes"
+    "   FROM daily_logs WHERE program_id = p.id AND log_type = 'WORKOUT' AND status = 'VERIFIED'"
+    "   AND deleted_at IS NULL AND logged_at >= $2::date - 6 AND logged_at < $2::date + 1) w"
+    " WHERE p.id = $1 AND p.deleted_at IS NULL";
+
+static int recompute_day(hf_pool_ctx *ctx, const struct program_day *pd, struct hf_err *err)
+{
+    char program[24], date[16];
+    snprintf(program, sizeof program, "%lld", (long long)pd->program_id);
+    day_text(pd->day, date, sizeof date);
+    const char *params[] = { program, date };
+    PGresult *res = NULL;
+    int rc = hf_pg_exec(hf_pool_pg(ctx), day_sql, 2, params, &res, err);
+    if (rc)
+        return rc;
+    /* No such program, the day is outside it, or it is tomorrow (UTC) with
+     * nothing eaten yet (a workout's 7-day window reaching ahead): nothing to score. */
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 2)[0] != 't') {
+        PQclear(res);
+        return 0;
+    }
+    json_t *ngoals = json_loads(PQgetvalue(res, 0, 0), 0, NULL), *sgoals = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    struct adherence_goals goals;
+    adherence_goals_from_json(ngoals, sgoals, &goals);
+    json_decref(ngoals);
+    json_decref(sgoals);
+    struct adherence_day d = {
+        .meals = atoi(PQgetvalue(res, 0, 3)),       .calories = atof(PQgetvalue(res, 0, 4)),
+        .protein_g = atof(PQgetvalue(res, 0, 5)),   .carbs_g = atof(PQgetvalue(res, 0, 6)),
+        .fat_g = atof(PQgetvalue(res, 0, 7)),       .fiber_g = atof(PQgetvalue(res, 0, 8)),
+        .sugar_g = atof(PQgetvalue(res, 0, 9)),     .water_ml = atof(PQgetvalue(res, 0, 10)),
+        .sessions_7d = atoi(PQgetvalue(res, 0, 11)), .minutes_7d = atof(PQgetvalue(res, 0, 12)),
+    };
+    PQclear(res);
+    json_t *details = NULL;
+    double total = adherence_score(&goals, &d, &details);
+    char *details_text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(details);
+    if (!details_text)
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    char score[32];
+    snprintf(score, sizeof score, "%.2f", total);
+    const char *up[] = { program, date, score, details_text };
+    /* The WHERE keeps an identical recompute from rewriting the row: a
+     * replay leaves the table exactly as it was. */
+    rc = hf_pg_exec(hf_pool_pg(ctx),
+                    "INSERT INTO adherence_metrics (program_id, date, total_score, details) VALUES ($1, $2, $3, $4::jsonb)"
+                    " ON CONFLICT (program_id, date) DO UPDATE SET total_score = EXCLUDED.total_score,"
+                    " details = EXCLUDED.details, computed_at = now()"
+                    " WHERE adherence_metrics.total_score IS DISTINCT FROM EXCLUDED.total_score"
+                    " OR adherence_metrics.details IS DISTINCT FROM EXCLUDED.details",
+                    4, up, NULL, err);
+    free(details_text);
+    return rc;
+}
+
+static int recompute_week(hf_pool_ctx *ctx, const struct program_day *pw, struct hf_err *err)
+{
+    char program[24], week[16];
+    snprintf(program, sizeof program, "%lld", (long long)pw->program_id);
+    day_text(pw->day, week, sizeof week);
+    const char *params[] = { program, week };
+    /* Days of the week inside the program and not in the future count; a day
+     * without a score (nothing logged, never computed) counts as 0. */
+    return hf_pg_exec(
+        hf_pool_pg(ctx),
+        "WITH days AS (SELECT d::date AS day FROM care_programs p,"
+        "   generate_series($2::date, $2::date + 6, interval '1 day') d"
+        "   WHERE p.id = $1 AND d::date BETWEEN p.start_date AND p.end_date"
+        "   AND d::date <= (now() AT TIME ZONE 'UTC')::date),"
+        " scored AS (SELECT days.day, coalesce(m.total_score, 0) AS score,"
+        "   coalesce((m.details->>'meals')::int, 0) + coalesce((m.details->>'sessions_7d')::int, 0) AS activity"
+        "   FROM days LEFT JOIN adherence_metrics m ON m.program_id = $1 AND m.date = days.day)"
+        " INSERT INTO adherence_weekly (program_id, week_start, avg_score, days_logged, details)"
+        " SELECT $1, $2::date, round(coalesce(avg(score), 0), 2), count(*) FILTER (WHERE activity > 0),"
+        "  jsonb_build_object('days', count(*),"
+        "   'daily', coalesce(jsonb_object_agg(day, score) FILTER (WHERE day IS NOT NULL), '{}'),"
+        "   'best_day', (SELECT day FROM scored ORDER BY score DESC, day LIMIT 1),"
+        "   'worst_day', (SELECT day FROM scored ORDER BY score, day LIMIT 1))"
+        " FROM scored"
+        " ON CONFLICT (program_id, week_start) DO UPDATE SET avg_score = EXCLUDED.avg_score,"
+        "  days_logged = EXCLUDED.days_logged, details = EXCLUDED.details, computed_at = now()",
+        2, params, NULL, err);
+}
+
+static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
+{
+    struct state *st = arg;
+    /* Invalidations go out even when a replay changed nothing: the crash that
+     * caused the replay may have come before the first one was sent. */
+    for (int i = 0; i < st->n_days; i++) {
+        int rc = recompute_day(ctx, &st->days[i], err);
+        if (rc == 0)
+            rc = emit_invalidation(ctx, st->days[i].program_id, "adherence", st->days[i].day, err);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < st->n_weeks; i++) {
+        int rc = recompute_week(ctx, &st->weeks[i], err);
+        if (rc == 0)
+            rc = emit_invalidation(ctx, st->weeks[i].program_id, "adherence_weekly", st->weeks[i].day, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *const families[] = { "logs", "cycles", "biometrics", "jobs.adherence", NULL };
+
+const struct hf_pool_def hf_pool_adherence = {
+    .name = "adherence",
+    .families = families,
+    .init = init,
+    .begin = begin,
+    .handle = handle,
+    .before_commit = before_commit,
+    .fini = fini,
+};
