@@ -143,6 +143,17 @@ int hf_producer_flush(hf_producer *p, int timeout_ms, struct hf_err *err)
     return 0;
 }
 
+int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(p->rk, 0, NULL, &md, timeout_ms);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (e)
+        return hf_err_set(err, HF_EUNAVAIL, true, "Kafka does not answer: %s", rd_kafka_err2str(e));
+    return 0;
+}
+
 int hf_producer_outstanding(hf_producer *p)
 {
     return rd_kafka_outq_len(p->rk);

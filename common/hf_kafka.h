@@ -39,6 +39,10 @@ int hf_producer_send(hf_producer *p, const char *topic, const char *key, size_t 
  * when a record failed since the previous flush or the wait timed out. */
 int hf_producer_flush(hf_producer *p, int timeout_ms, struct hf_err *err);
 
+/* 0 when a broker answers a metadata request within timeout_ms (readiness);
+ * else HF_EUNAVAIL. */
+int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err);
+
 /* Records queued and not yet acknowledged. */
 int hf_producer_outstanding(hf_producer *p);
 

@@ -295,13 +295,35 @@ static enum MHD_Result get_ready(struct intake *in, struct MHD_Connection *conn)
     struct hf_err err = { 0 };
     if (intake_auth_ping(in->auth, &err))
         return send_error(in, conn, 503, "unavailable", err.msg, NULL, 5);
-    const char *topics[1];
-    char t[160];
-    hf_config_topic(&in->cfg, "logs", t, sizeof t);
-    topics[0] = t;
-    if (hf_kafka_ensure_topics(&in->cfg, topics, 1, &err))
+    if (hf_producer_ping(in->producer, 2000, &err))
         return send_error(in, conn, 503, "unavailable", err.msg, NULL, 5);
     return send_json(in, conn, 200, json_pack("{s:s}", "status", "ready"), 0);
+}
+
+/* Creates the topics apps' events go to. Kafka being away at start is not
+ * fatal: the intake starts, /readyz says not ready, events get 503 until the
+ * broker is back. */
+static void ensure_topics(struct intake *in)
+{
+    char names[32][160];
+    const char *list[32];
+    size_t n = 0;
+    for (size_t i = 0; hf_schema_at(in->schemas, i) && n < 32; i++) {
+        const struct hf_schema *s = hf_schema_at(in->schemas, i);
+        if (s->internal)
+            continue;
+        hf_config_topic(&in->cfg, s->family, names[n], sizeof names[n]);
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            seen = seen || strcmp(names[j], names[n]) == 0;
+        if (!seen) {
+            list[n] = names[n];
+            n++;
+        }
+    }
+    struct hf_err err = { 0 };
+    if (hf_kafka_ensure_topics(&in->cfg, list, n, &err))
+        hf_warn("topics not ensured yet: %s", err.msg);
 }
 
 /* ---------- MHD glue ---------- */
@@ -490,6 +512,7 @@ int main(void)
         goto out;
     }
     register_metrics(&in);
+    ensure_topics(&in);
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
                          (uint16_t)in.cfg.intake_port, NULL, NULL, on_request, &in, MHD_OPTION_THREAD_POOL_SIZE,
                          (unsigned)in.cfg.intake_threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
