@@ -42,20 +42,3 @@ void hf_err_clear(struct hf_err *err)
         memset(err, 0, sizeof *err);
 }
 
-const char *hf_err_name(int code)
-{
-    switch (code) {
-    case HF_OK: return "ok";
-    case HF_EINVAL: return "invalid";
-    case HF_ENOMEM: return "out_of_memory";
-    case HF_EIO: return "io";
-    case HF_EUNAVAIL: return "unavailable";
-    case HF_ETIMEOUT: return "timeout";
-    case HF_ETOOBIG: return "too_large";
-    case HF_ENOTFOUND: return "not_found";
-    case HF_ECONFLICT: return "conflict";
-    case HF_EDENIED: return "denied";
-    case HF_EPERM_MSG: return "poison";
-    }
-    return "unknown";
-}

@@ -44,7 +44,4 @@ int hf_err_field(struct hf_err *err, int code, const char *field, const char *fm
 
 void hf_err_clear(struct hf_err *err);
 
-/* A short stable name for a code ("invalid", "unavailable", ...). */
-const char *hf_err_name(int code);
-
 #endif

@@ -154,11 +154,6 @@ int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err)
     return 0;
 }
 
-int hf_producer_outstanding(hf_producer *p)
-{
-    return rd_kafka_outq_len(p->rk);
-}
-
 void hf_producer_free(hf_producer *p, int timeout_ms)
 {
     if (!p)

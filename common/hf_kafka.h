@@ -43,9 +43,6 @@ int hf_producer_flush(hf_producer *p, int timeout_ms, struct hf_err *err);
  * else HF_EUNAVAIL. */
 int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err);
 
-/* Records queued and not yet acknowledged. */
-int hf_producer_outstanding(hf_producer *p);
-
 /* Waits up to timeout_ms for outstanding records, then destroys. NULL ok. */
 void hf_producer_free(hf_producer *p, int timeout_ms);
 

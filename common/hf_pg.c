@@ -15,7 +15,6 @@ struct hf_pg {
      * callers pass string literals, so the pointer identifies the statement. */
     const char *prepared[HF_PG_MAX_STMTS];
     int n_prepared;
-    char sqlstate[6];
 };
 
 static void quiet_notice(void *arg, const char *message)
@@ -73,7 +72,6 @@ void hf_pg_free(hf_pg *pg)
 static int classify(hf_pg *pg, PGresult *res, const char *what, struct hf_err *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(pg->sqlstate, sizeof pg->sqlstate, "%s", state ? state : "");
     char msg[200];
     snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg->conn));
     msg[strcspn(msg, "\n")] = '\0';
@@ -99,7 +97,6 @@ int hf_pg_exec(hf_pg *pg, const char *sql, int nparams, const char *const *param
 {
     if (res)
         *res = NULL;
-    pg->sqlstate[0] = '\0';
     int rc = reconnect(pg, err);
     if (rc)
         return rc;
@@ -139,7 +136,6 @@ int hf_pg_exec(hf_pg *pg, const char *sql, int nparams, const char *const *param
 
 int hf_pg_cmd(hf_pg *pg, const char *sql, struct hf_err *err)
 {
-    pg->sqlstate[0] = '\0';
     int rc = reconnect(pg, err);
     if (rc)
         return rc;
@@ -164,7 +160,3 @@ int hf_pg_ok(hf_pg *pg)
     return pg->conn && PQstatus(pg->conn) == CONNECTION_OK;
 }
 
-const char *hf_pg_sqlstate(const hf_pg *pg)
-{
-    return pg->sqlstate;
-}

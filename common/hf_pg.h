@@ -35,7 +35,4 @@ void hf_pg_rollback(hf_pg *pg);
 /* Non-zero while the connection is up. */
 int hf_pg_ok(hf_pg *pg);
 
-/* SQLSTATE of the last failed statement ("" if none). */
-const char *hf_pg_sqlstate(const hf_pg *pg);
-
 #endif
