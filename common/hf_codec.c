@@ -10,6 +10,8 @@
 
 struct hf_doc {
     msgpack_zone zone;
+    char *input; /* a copy of the decoded bytes: unpacked strings point into it */
+    size_t input_cap;
     msgpack_object root;
     bool has_root;
     char event_id[HF_UUID_STRLEN];
@@ -37,11 +39,29 @@ static const msgpack_object *map_get(const msgpack_object *map, const char *name
     return NULL;
 }
 
-static size_t utf8_chars(const char *p, size_t n)
+/* Counts the characters of well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF); returns (size_t)-1 for anything else,
+ * so a malformed string can neither slip past maxLength nor reach JSONB. */
+static size_t utf8_chars(const char *s, size_t n)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t chars = 0;
-    for (size_t i = 0; i < n; i++)
-        chars += ((unsigned char)p[i] & 0xc0) != 0x80;
+    for (size_t i = 0; i < n; chars++) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || i + len > n)
+            return (size_t)-1;
+        unsigned cp = len == 1 ? c : c & (0xff >> (len + 1));
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return (size_t)-1;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        static const unsigned min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return (size_t)-1;
+        i += len;
+    }
     return chars;
 }
 
@@ -99,6 +119,8 @@ static int validate_string(const struct hf_field *f, const msgpack_object *v, co
         break;
     }
     size_t chars = utf8_chars(p, n);
+    if (chars == (size_t)-1)
+        return hf_err_field(err, HF_EINVAL, path, "%s is not valid UTF-8", path);
     if (f->has_max && chars > f->max)
         return hf_err_field(err, HF_EINVAL, path, "%s is longer than %.0f characters", path, f->max);
     if (f->has_min && chars < f->min)
@@ -349,6 +371,7 @@ void hf_doc_free(hf_doc *doc)
     if (!doc)
         return;
     msgpack_zone_destroy(&doc->zone);
+    free(doc->input);
     free(doc);
 }
 
@@ -357,8 +380,17 @@ int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, si
     msgpack_zone_clear(&doc->zone);
     doc->has_root = false;
     doc->event_id[0] = '\0';
+    if (len > doc->input_cap) {
+        char *grown = realloc(doc->input, len);
+        if (!grown)
+            return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        doc->input = grown;
+        doc->input_cap = len;
+    }
+    if (len)
+        memcpy(doc->input, data, len);
     size_t off = 0;
-    msgpack_unpack_return ur = msgpack_unpack(data, len, &off, &doc->zone, &doc->root);
+    msgpack_unpack_return ur = msgpack_unpack(doc->input, len, &off, &doc->zone, &doc->root);
     if (ur != MSGPACK_UNPACK_SUCCESS)
         return hf_err_field(err, HF_EINVAL, "", "value is not a complete msgpack document (%s)",
                             ur == MSGPACK_UNPACK_EXTRA_BYTES ? "trailing bytes" : "malformed or truncated");
@@ -435,6 +467,11 @@ int hf_doc_bind(const hf_doc *doc, const struct hf_bind *binds, size_t n, void *
         if (!v) {
             if (b->has_offset < 0)
                 return hf_err_field(err, HF_EINVAL, b->name, "%s is required", b->name);
+            static const size_t width[] = { [HF_B_INT] = sizeof(int64_t), [HF_B_NUM] = sizeof(double),
+                                            [HF_B_BOOL] = sizeof(bool), [HF_B_STR] = sizeof(const char *),
+                                            [HF_B_TIMESTAMP] = sizeof(int64_t), [HF_B_DATE] = sizeof(int32_t),
+                                            [HF_B_RAW] = sizeof(const msgpack_object *) };
+            memset(base + b->offset, 0, width[b->type]);
             *(bool *)(base + b->has_offset) = false;
             continue;
         }

@@ -23,7 +23,7 @@ void hf_metrics_free(hf_metrics *m);
  * (updates on NULL are ignored, so metrics never break the work). */
 hf_metric *hf_metrics_counter(hf_metrics *m, const char *name, const char *help, const char *labels);
 hf_metric *hf_metrics_gauge(hf_metrics *m, const char *name, const char *help, const char *labels);
-/* Latency histogram with fixed bucket bounds in seconds (1 ms .. 10 s). */
+/* Latency histogram with fixed bucket bounds in seconds (0.5 ms .. 10 s). */
 hf_metric *hf_metrics_histogram(hf_metrics *m, const char *name, const char *help, const char *labels);
 
 void hf_metric_add(hf_metric *c, uint64_t n);

@@ -311,11 +311,16 @@ static int field_compatible(const char *path, const struct hf_field *o, const st
         if (!kept)
             return hf_err_set(err, HF_ECONFLICT, false, "%s: enum value \"%s\" removed", path, o->values[i]);
     }
-    for (size_t i = 0; i < o->n_ranges; i++)
-        for (size_t j = 0; j < n->n_ranges; j++)
-            if (strcmp(o->ranges[i].when, n->ranges[j].when) == 0 &&
-                (n->ranges[j].lo > o->ranges[i].lo || n->ranges[j].hi < o->ranges[i].hi))
-                return hf_err_set(err, HF_ECONFLICT, false, "%s: range for %s narrowed", path, o->ranges[i].when);
+    if (n->range_by && (!o->range_by || strcmp(o->range_by, n->range_by) != 0))
+        return hf_err_set(err, HF_ECONFLICT, false, "%s: per-%s ranges added or changed", path, n->range_by);
+    /* A range for a value that had none narrows what that value accepted. */
+    for (size_t j = 0; j < n->n_ranges; j++) {
+        size_t i = 0;
+        while (i < o->n_ranges && strcmp(o->ranges[i].when, n->ranges[j].when) != 0)
+            i++;
+        if (i == o->n_ranges || n->ranges[j].lo > o->ranges[i].lo || n->ranges[j].hi < o->ranges[i].hi)
+            return hf_err_set(err, HF_ECONFLICT, false, "%s: range for %s narrowed", path, n->ranges[j].when);
+    }
     for (size_t i = 0; i < o->n_fields; i++) {
         char sub[256];
         snprintf(sub, sizeof sub, "%s.%s", path, o->fields[i].name);
