@@ -39,6 +39,13 @@ struct item {
 
 struct req {
     enum route route;
+    /* A refusal decided before the body was read; sent at the final call,
+     * because libmicrohttpd breaks the connection on an earlier reply. */
+    unsigned refusal;
+    const char *refusal_code;
+    char refusal_msg[160];
+    const char *refusal_field;
+    int refusal_retry_after;
     char *body;
     size_t len, cap;
     bool too_big;
@@ -346,8 +353,19 @@ static enum route route_of(const char *method, const char *url, bool *method_ok)
     return R_NONE;
 }
 
-/* Checks what can be checked before reading a byte of the body. Returns 0 or
- * the status of the response already queued. */
+static int refuse_early(struct req *r, unsigned status, const char *code, const char *msg, const char *field,
+                        int retry_after)
+{
+    r->refusal = status;
+    r->refusal_code = code;
+    snprintf(r->refusal_msg, sizeof r->refusal_msg, "%s", msg);
+    r->refusal_field = field;
+    r->refusal_retry_after = retry_after;
+    return (int)status;
+}
+
+/* Checks what can be checked before reading a byte of the body. Returns 0, or
+ * the status of the refusal recorded in r. */
 static int admit(struct intake *in, struct MHD_Connection *conn, struct req *r)
 {
     const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -355,33 +373,21 @@ static int admit(struct intake *in, struct MHD_Connection *conn, struct req *r)
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
     struct hf_err err = { 0 };
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
-        send_error(in, conn, 401, "unauthorized", "send Authorization: Bearer <API key>", NULL, 0);
-        return 401;
-    }
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
+        return refuse_early(r, 401, "unauthorized", "send Authorization: Bearer <API key>", NULL, 0);
     int rc = intake_auth_client(in->auth, auth + 7, &r->client, &err);
-    if (rc == HF_EDENIED) {
-        send_error(in, conn, 401, "unauthorized", err.msg, NULL, 0);
-        return 401;
-    }
-    if (rc) {
-        send_error(in, conn, 503, "unavailable", "cannot check the API key right now", NULL, 2);
-        return 503;
-    }
-    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 || (ctype[16] && ctype[16] != ';' && ctype[16] != ' ')) {
-        send_error(in, conn, 415, "unsupported_media_type", "Content-Type must be application/json", NULL, 0);
-        return 415;
-    }
-    if (length && strtoull(length, NULL, 10) > (unsigned long long)in->cfg.intake_max_body) {
-        send_error(in, conn, 413, "payload_too_large", "body is larger than HF_INTAKE_MAX_BODY", NULL, 0);
-        return 413;
-    }
+    if (rc == HF_EDENIED)
+        return refuse_early(r, 401, "unauthorized", err.msg, NULL, 0);
+    if (rc)
+        return refuse_early(r, 503, "unavailable", "cannot check the API key right now", NULL, 2);
+    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 || (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))
+        return refuse_early(r, 415, "unsupported_media_type", "Content-Type must be application/json", NULL, 0);
+    if (length && strtoull(length, NULL, 10) > (unsigned long long)in->cfg.intake_max_body)
+        return refuse_early(r, 413, "payload_too_large", "body is larger than HF_INTAKE_MAX_BODY", NULL, 0);
     if (idem) {
-        if (strlen(idem) == 0 || strlen(idem) >= sizeof r->idempotency_key) {
-            send_error(in, conn, 400, "invalid_header", "Idempotency-Key must be 1 to 255 characters", "Idempotency-Key",
-                       0);
-            return 400;
-        }
+        if (strlen(idem) == 0 || strlen(idem) >= sizeof r->idempotency_key)
+            return refuse_early(r, 400, "invalid_header", "Idempotency-Key must be 1 to 255 characters",
+                                "Idempotency-Key", 0);
         snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", idem);
         r->has_idempotency_key = true;
     }
@@ -405,15 +411,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         bool method_ok;
         r->route = route_of(method, url, &method_ok);
         if (r->route == R_NONE)
-            return send_error(in, conn, 404, "not_found", "no such endpoint", NULL, 0);
-        if (!method_ok)
-            return send_error(in, conn, 405, "method_not_allowed", "method not allowed on this endpoint", NULL, 0);
-        if ((r->route == R_EVENT || r->route == R_BATCH) && admit(in, conn, r))
-            r->route = R_NONE; /* answered already; swallow the body */
+            refuse_early(r, 404, "not_found", "no such endpoint", NULL, 0);
+        else if (!method_ok)
+            refuse_early(r, 405, "method_not_allowed", "method not allowed on this endpoint", NULL, 0);
+        else if (r->route == R_EVENT || r->route == R_BATCH)
+            admit(in, conn, r);
         return MHD_YES;
     }
     if (*upload_size) {
-        if (r->route != R_NONE && !r->too_big) {
+        if (!r->refusal && !r->too_big) {
             if (r->len + *upload_size > (size_t)in->cfg.intake_max_body) {
                 r->too_big = true;
             } else {
@@ -434,9 +440,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->suspended)
         return respond_events(in, r); /* resumed: every record has its answer */
+    if (r->refusal)
+        return send_error(in, conn, r->refusal, r->refusal_code, r->refusal_msg, r->refusal_field,
+                          r->refusal_retry_after);
     switch (r->route) {
     case R_NONE:
-        return MHD_YES;
+        return MHD_NO;
     case R_EVENT:
     case R_BATCH:
         if (r->too_big)
