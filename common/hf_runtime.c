@@ -253,6 +253,8 @@ static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_e
         hf_metric_add(ctx->m_failed, 1);
         return rc;
     }
+    if (ctx->def->after_commit)
+        ctx->def->after_commit(ctx->state);
     for (int i = 0; i < n; i++)
         hf_metric_add(batch[i]->msg.replayed ? ctx->m_replayed : ctx->m_processed, 1);
     return 0;
@@ -465,9 +467,24 @@ static void process_batch(hf_pool_ctx *ctx)
 
 /* ---------- consumer ---------- */
 
+static void untrack(hf_pool_ctx *ctx, const rd_kafka_topic_partition_list_t *parts)
+{
+    pthread_mutex_lock(&ctx->track_lock);
+    for (int p = 0; p < parts->cnt; p++)
+        for (int i = 0; i < ctx->n_tracked; i++)
+            if (ctx->tracked[i].partition == parts->elems[p].partition &&
+                strcmp(ctx->tracked[i].topic, parts->elems[p].topic) == 0)
+                ctx->tracked[i] = ctx->tracked[--ctx->n_tracked];
+    pthread_mutex_unlock(&ctx->track_lock);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    (void)opaque;
+    hf_pool_ctx *ctx = opaque;
+    /* What this process knew of a partition it gets (back) is stale: the lag
+     * collector asks the group's committed offset instead. */
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        untrack(ctx, parts);
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -511,6 +528,7 @@ static int make_consumer(hf_pool_ctx *ctx, struct hf_err *err)
         return err->code;
     }
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, ctx);
     ctx->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!ctx->consumer) {
         rd_kafka_conf_destroy(conf);
@@ -550,6 +568,24 @@ static void lag_collector(void *arg, char **buf, size_t *len, size_t *cap)
     rd_kafka_topic_partition_list_t *assigned = NULL;
     if (rd_kafka_assignment(ctx->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
+    /* Partitions this process has not committed anything on yet: start from
+     * the group's committed offset (one request, at most a second). */
+    rd_kafka_topic_partition_list_t *unknown = rd_kafka_topic_partition_list_new(assigned->cnt ? assigned->cnt : 1);
+    pthread_mutex_lock(&ctx->track_lock);
+    for (int i = 0; i < assigned->cnt; i++) {
+        bool known = false;
+        for (int t = 0; t < ctx->n_tracked; t++)
+            known = known || (ctx->tracked[t].partition == assigned->elems[i].partition &&
+                              strcmp(ctx->tracked[t].topic, assigned->elems[i].topic) == 0);
+        if (!known)
+            rd_kafka_topic_partition_list_add(unknown, assigned->elems[i].topic, assigned->elems[i].partition);
+    }
+    pthread_mutex_unlock(&ctx->track_lock);
+    if (unknown->cnt && rd_kafka_committed(ctx->consumer, unknown, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = 0; i < unknown->cnt; i++)
+            if (unknown->elems[i].offset >= 0)
+                track(ctx, unknown->elems[i].topic, unknown->elems[i].partition, unknown->elems[i].offset);
+    rd_kafka_topic_partition_list_destroy(unknown);
     pthread_mutex_lock(&ctx->track_lock);
     for (int i = 0; i < assigned->cnt; i++) {
         rd_kafka_topic_partition_t *p = &assigned->elems[i];
@@ -560,7 +596,7 @@ static void lag_collector(void *arg, char **buf, size_t *len, size_t *cap)
             if (ctx->tracked[t].partition == p->partition && strcmp(ctx->tracked[t].topic, p->topic) == 0)
                 next = ctx->tracked[t].next;
         if (next < 0)
-            next = lo; /* nothing processed here yet: all of it is lag, at worst */
+            next = lo; /* the group never committed here: all of it is lag */
         hf_metrics_appendf(buf, len, cap, "hf_consumer_lag_messages{pool=\"%s\",topic=\"%s\",partition=\"%d\"} %lld\n",
                            ctx->def->name, p->topic, (int)p->partition, (long long)(hi > next ? hi - next : 0));
     }

@@ -64,6 +64,9 @@ struct hf_pool_def {
     /* Once per batch, after every handle and before COMMIT: work that is
      * cheaper done once per batch (recompute each touched program once). */
     int (*before_commit)(hf_pool_ctx *ctx, void *state, struct hf_err *err);
+    /* After COMMIT succeeded: keep what the attempt learnt (caches of things
+     * it created), which begin() would otherwise forget. May be NULL. */
+    void (*after_commit)(void *state);
     void (*fini)(void *state);
 };
 

@@ -29,8 +29,13 @@ struct state {
     int n_days;
     struct program_day weeks[MAX_DIRTY]; /* day = week_start */
     int n_weeks;
-    int32_t months_ready[MAX_MONTHS]; /* months whose partition exists (YYYY*12+MM) */
+    /* Months (YYYY*12+MM) whose partition is known to exist: created in a
+     * committed transaction. The current attempt's creations stay pending
+     * until its COMMIT, since a rollback undoes them. */
+    int32_t months_ready[MAX_MONTHS];
     int n_months;
+    int32_t months_pending[MAX_MONTHS];
+    int n_pending;
 };
 
 static const struct {
@@ -58,6 +63,15 @@ static void begin(void *arg)
     struct state *st = arg;
     st->n_days = 0;
     st->n_weeks = 0;
+    st->n_pending = 0;
+}
+
+static void after_commit(void *arg)
+{
+    struct state *st = arg;
+    for (int i = 0; i < st->n_pending && st->n_months < MAX_MONTHS; i++)
+        st->months_ready[st->n_months++] = st->months_pending[i];
+    st->n_pending = 0;
 }
 
 static int mark(struct program_day *set, int *n, int64_t program_id, int32_t day, struct hf_err *err)
@@ -87,12 +101,15 @@ static int ensure_partition(hf_pool_ctx *ctx, struct state *st, int64_t at_us, s
     for (int i = 0; i < st->n_months; i++)
         if (st->months_ready[i] == month)
             return 0;
+    for (int i = 0; i < st->n_pending; i++)
+        if (st->months_pending[i] == month)
+            return 0;
     char ts[40];
     hf_time_format_rfc3339(at_us, ts, sizeof ts);
     const char *params[] = { ts };
     int rc = hf_pg_exec(hf_pool_pg(ctx), "SELECT hf_ensure_log_partition($1::timestamptz)", 1, params, NULL, err);
-    if (rc == 0 && st->n_months < MAX_MONTHS)
-        st->months_ready[st->n_months++] = month;
+    if (rc == 0 && st->n_pending < MAX_MONTHS)
+        st->months_pending[st->n_pending++] = month;
     return rc;
 }
 
@@ -316,5 +333,6 @@ const struct hf_pool_def hf_pool_adherence = {
     .begin = begin,
     .handle = handle,
     .before_commit = before_commit,
+    .after_commit = after_commit,
     .fini = fini,
 };
