@@ -83,7 +83,7 @@ static void on_event(struct evhttp_request *er, void *arg)
         evhttp_send_error(er, 503, NULL);
         return;
     }
-    r->er = er; /* evhttp keeps it alive until we call evhttp_send_reply */
+    r->er = er; /* kept alive until evhttp_send_reply, even if the client leaves */
     r->w = w;
     r->item.done = delivered;
     defer_push(&r->item);
@@ -100,10 +100,9 @@ int main(int argc, char **argv)
 {
     int port;
     defer_mode = parse_args(argc, argv, &port);
-    if (defer_mode) {
-        evthread_use_pthreads();
+    evthread_use_pthreads(); /* in both modes: the intake needs it for event_active */
+    if (defer_mode)
         defer_start();
-    }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     static struct worker workers[N_THREADS];

@@ -43,10 +43,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r) { /* first call: headers only */
         if (strcmp(url, EVENTS_PATH) || strcmp(method, MHD_HTTP_METHOD_POST))
             return reply(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
-        if (!(r = calloc(1, sizeof *r)))
+        if (!(r = malloc(sizeof *r)))
             return MHD_NO;
-        r->conn = c;
         r->item.done = delivered;
+        r->conn = c;
+        r->state = 0;
+        r->len = 0;
         *con_cls = r;
         return MHD_YES;
     }

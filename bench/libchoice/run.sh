@@ -3,7 +3,7 @@
 # prints the tables for README.md. Loopback only; every server it starts is
 # stopped on exit.
 #
-#   bench/libchoice/run.sh            # full run (about 4 minutes)
+#   bench/libchoice/run.sh            # full run (about 5 minutes)
 #   DURATION=3s REPEAT=1 N=100000 bench/libchoice/run.sh    # quick look
 #
 # DURATION: wrk duration per run. REPEAT: runs per configuration, interleaved;
@@ -85,6 +85,7 @@ start_server() { # lib mode
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+spread() { sort -n | awk '{v[NR]=$1} END {printf "%s (%s–%s)", v[int((NR+1)/2)], v[1], v[NR]}'; }
 # pick FILE COL KEY...: column COL of the lines of FILE that start with KEY...
 pick() {
   local file=$1 c=$2; shift 2
@@ -93,6 +94,7 @@ pick() {
 loc() { grep -cvE '^[[:space:]]*($|/\*|\*|//)' "$1"; } # non-blank, non-comment lines
 
 # ---- HTTP --------------------------------------------------------------------
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$BUILD/http_results.txt
 : >"$results"
 for rep in $(seq "$REPEAT"); do
@@ -101,27 +103,33 @@ for rep in $(seq "$REPEAT"); do
       start_server "$lib" "$mode"
       log=$BUILD/logs/wrk_${lib}_${mode}_$rep.txt
       EVENT_JSON=$here/event.json wrk -t1 -c64 -d"$DURATION" --latency -s post.lua "$url" >"$log"
+      # server CPU (user + system) over its whole life, per request served
+      read -r utime stime < <(awk '{print $14, $15}' "/proc/$server_pid/stat")
       stop_server
-      read -r _ rps p50 p99 non2xx errs < <(grep '^RESULT' "$log")
-      echo "$lib $mode $rps $p50 $p99 $non2xx $errs" >>"$results"
+      read -r _ rps p50 p99 non2xx errs nreq < <(grep '^RESULT' "$log")
+      cpu=$(awk -v t=$((utime + stime)) -v hz="$(getconf CLK_TCK)" -v n="$nreq" \
+        'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+      echo "$lib $mode $rps $p50 $p99 $non2xx $errs $cpu" >>"$results"
       echo "  run $rep/$REPEAT $lib $mode: $rps req/s" >&2
     done
   done
 done
 
 echo
-echo "HTTP: wrk -t1 -c64 -d$DURATION, POST /v1/events ($(wc -c <event.json) B body), median of $REPEAT runs"
+echo "HTTP: wrk -t1 -c64 -d$DURATION, POST /v1/events ($(wc -c <event.json) B body), median of $REPEAT runs;" \
+  "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| server | version | mode | req/s | p50 | p99 | non-2xx | socket errors | LoC |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| server | version | mode | req/s (min–max) | p50 | p99 | server CPU/req | non-2xx | socket errors | LoC |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
 declare -A VER=([microhttpd]=libmicrohttpd [libevent]=libevent [h2o]=libh2o-evloop)
 for lib in "${SERVERS[@]}"; do
   for mode in direct defer; do
     med() { pick "$results" "$1" "$lib" "$mode" | median; }
+    rng() { pick "$results" "$1" "$lib" "$mode" | spread; }
     total() { pick "$results" "$1" "$lib" "$mode" | awk '{s += $1} END {print s + 0}'; }
-    printf '| %s | %s | %s | %s | %s µs | %s µs | %s | %s | %s |\n' "$lib" \
-      "$(pkg-config --modversion "${VER[$lib]}")" "$mode" "$(med 3)" "$(med 4)" "$(med 5)" \
-      "$(total 6)" "$(total 7)" "$(loc "http_$lib.c")"
+    printf '| %s | %s | %s | %s | %s µs | %s µs | %s µs | %s | %s | %s |\n' "$lib" \
+      "$(pkg-config --modversion "${VER[$lib]}")" "$mode" "$(rng 3)" "$(med 4)" "$(med 5)" \
+      "$(med 8)" "$(total 6)" "$(total 7)" "$(loc "http_$lib.c")"
   done
 done
 
@@ -148,7 +156,7 @@ for p in "${PARSERS[@]}"; do
 done
 
 echo
-echo "JSON error messages"
+echo "JSON: what each parser says about input the intake must refuse"
 echo
 echo "| parser | input | message |"
 echo "|---|---|---|"
