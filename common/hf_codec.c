@@ -403,6 +403,7 @@ int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, si
         doc->event_id[36] = '\0';
         if (!hf_uuid_valid(doc->event_id))
             doc->event_id[0] = '\0';
+        hf_uuid_normalise(doc->event_id); /* one id, one spelling: claims compare text */
     }
     return hf_codec_validate(s, &doc->root, err);
 }

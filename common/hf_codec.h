@@ -44,7 +44,8 @@ void hf_doc_free(hf_doc *doc);
  * which field). Pointers from doc stay valid until the next decode. */
 int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, size_t len, struct hf_err *err);
 
-/* "event_id" of the decoded message, or NULL when absent or not a UUID. */
+/* "event_id" of the decoded message in lower case, or NULL when absent or
+ * not a UUID. */
 const char *hf_doc_event_id(const hf_doc *doc);
 
 /* Top-level member by name, NULL when absent or nil. */

@@ -219,8 +219,61 @@ static void decode_slot(hf_pool_ctx *ctx, struct slot *s)
 
 /* ---------- one attempt: a transaction over a range of slots ---------- */
 
-static const char *const claim_sql =
-    "INSERT INTO processed_events (pool, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING";
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Claims every event id of the batch in one statement: the ids it returns
+ * are new to this pool; the others were committed before (a redelivery) and
+ * are marked replayed. Of two messages with one id in the same batch, the
+ * first is new and the second a replay. */
+static int claim(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_err *err)
+{
+    char *ids = malloc((size_t)n * HF_UUID_STRLEN + 3);
+    const char **fresh = calloc((size_t)n, sizeof *fresh);
+    bool *used = calloc((size_t)n, sizeof *used);
+    PGresult *res = NULL;
+    int rc = 0;
+    if (!ids || !fresh || !used) {
+        rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        goto out;
+    }
+    size_t len = 0;
+    ids[len++] = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            ids[len++] = ',';
+        memcpy(ids + len, batch[i]->msg.event_id, 36);
+        len += 36;
+    }
+    ids[len++] = '}';
+    ids[len] = '\0';
+    const char *params[] = { ctx->def->name, ids };
+    rc = hf_pg_exec(ctx->pg,
+                    "INSERT INTO processed_events (pool, event_id) SELECT $1, unnest($2::uuid[])"
+                    " ON CONFLICT DO NOTHING RETURNING event_id::text",
+                    2, params, &res, err);
+    if (rc)
+        goto out;
+    int nfresh = PQntuples(res);
+    for (int i = 0; i < nfresh; i++)
+        fresh[i] = PQgetvalue(res, i, 0);
+    qsort(fresh, (size_t)nfresh, sizeof *fresh, by_text);
+    for (int i = 0; i < n; i++) {
+        const char *id = batch[i]->msg.event_id;
+        const char **hit = bsearch(&id, fresh, (size_t)nfresh, sizeof *fresh, by_text);
+        batch[i]->msg.replayed = !hit || used[hit - fresh];
+        if (hit)
+            used[hit - fresh] = true; /* a second message with this id is a replay */
+    }
+out:
+    PQclear(res);
+    free(used);
+    free(fresh);
+    free(ids);
+    return rc;
+}
 
 static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_err *err)
 {
@@ -228,15 +281,10 @@ static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_e
     if (ctx->def->begin)
         ctx->def->begin(ctx->state);
     int rc = hf_pg_cmd(ctx->pg, "BEGIN", err);
+    if (rc == 0)
+        rc = claim(ctx, batch, n, err);
     for (int i = 0; i < n && rc == 0; i++) {
         struct slot *s = batch[i];
-        PGresult *res = NULL;
-        const char *params[] = { ctx->def->name, s->msg.event_id };
-        rc = hf_pg_exec(ctx->pg, claim_sql, 2, params, &res, err);
-        if (rc)
-            break;
-        s->msg.replayed = strcmp(PQcmdTuples(res), "0") == 0;
-        PQclear(res);
         int64_t t0 = hf_time_mono_us();
         rc = ctx->def->handle(ctx, ctx->state, &s->msg, err);
         hf_metric_observe(ctx->m_handler, (double)(hf_time_mono_us() - t0) / 1e6);
