@@ -36,6 +36,8 @@ struct state {
     int n_months;
     int32_t months_pending[MAX_MONTHS];
     int n_pending;
+    /* The batch's new logs, inserted by one statement before the recomputes. */
+    json_t *rows;
 };
 
 static const struct {
@@ -49,12 +51,19 @@ static const struct {
 static int init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
 {
     (void)ctx;
-    *out = calloc(1, sizeof(struct state));
-    return *out ? 0 : hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    struct state *st = calloc(1, sizeof *st);
+    if (!st || !(st->rows = json_array())) {
+        free(st);
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    }
+    *out = st;
+    return 0;
 }
 
-static void fini(void *st)
+static void fini(void *arg)
 {
+    struct state *st = arg;
+    json_decref(st->rows);
     free(st);
 }
 
@@ -64,6 +73,7 @@ static void begin(void *arg)
     st->n_days = 0;
     st->n_weeks = 0;
     st->n_pending = 0;
+    json_array_clear(st->rows);
 }
 
 static void after_commit(void *arg)
@@ -114,28 +124,40 @@ static int ensure_partition(hf_pool_ctx *ctx, struct state *st, int64_t at_us, s
 }
 
 static int record_log(hf_pool_ctx *ctx, struct state *st, const struct hf_msg *msg, const char *log_type,
-                      int64_t member_id, int64_t program_id, int64_t at_us, struct hf_err *err)
+                      const struct log_ref *log, struct hf_err *err)
 {
-    int rc = ensure_partition(ctx, st, at_us, err);
+    int rc = ensure_partition(ctx, st, log->occurred_at, err);
     if (rc)
         return rc;
-    json_t *payload = hf_doc_to_json(msg->doc, msg->schema);
-    char *text = payload ? json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-    json_decref(payload);
+    char ts[40];
+    hf_time_format_rfc3339(log->occurred_at, ts, sizeof ts);
+    json_t *row = json_pack("{s:s, s:I, s:o, s:s, s:o, s:o, s:s}", "event_id", msg->event_id, "member_id",
+                            (json_int_t)log->member_id, "program_id",
+                            log->program_id ? json_integer(log->program_id) : json_null(), "log_type", log_type,
+                            "payload", hf_doc_to_json(msg->doc, msg->schema), "source_client",
+                            msg->client_id ? json_integer(msg->client_id) : json_null(), "logged_at", ts);
+    if (!row || json_array_append_new(st->rows, row))
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    return 0;
+}
+
+/* One statement for the whole batch's logs: the rows travel as one JSON array. */
+static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
+{
+    if (json_array_size(st->rows) == 0)
+        return 0;
+    char *text = json_dumps(st->rows, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (!text)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    char member[24], program[24], client[24], ts[40];
-    snprintf(member, sizeof member, "%lld", (long long)member_id);
-    snprintf(program, sizeof program, "%lld", (long long)program_id);
-    snprintf(client, sizeof client, "%lld", (long long)msg->client_id);
-    hf_time_format_rfc3339(at_us, ts, sizeof ts);
-    const char *params[] = { msg->event_id, member, program_id ? program : NULL, log_type, text,
-                             msg->client_id ? client : NULL, ts };
-    rc = hf_pg_exec(hf_pool_pg(ctx),
-                    "INSERT INTO daily_logs (event_id, member_id, program_id, log_type, payload, source_client, logged_at)"
-                    " VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6, $7::timestamptz)"
-                    " ON CONFLICT (event_id, logged_at) DO NOTHING",
-                    7, params, NULL, err);
+    const char *params[] = { text };
+    int rc = hf_pg_exec(hf_pool_pg(ctx),
+                        "INSERT INTO daily_logs (event_id, member_id, program_id, log_type, payload, source_client,"
+                        " logged_at)"
+                        " SELECT r.event_id, r.member_id, r.program_id, r.log_type, r.payload, r.source_client,"
+                        " r.logged_at FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, member_id bigint,"
+                        " program_id bigint, log_type text, payload jsonb, source_client bigint, logged_at timestamptz)"
+                        " ON CONFLICT (event_id, logged_at) DO NOTHING",
+                        1, params, NULL, err);
     free(text);
     return rc;
 }
@@ -176,7 +198,7 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     if (program && program->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         log.program_id = program->via.i64;
     if (rc == 0 && !msg->replayed)
-        rc = record_log(ctx, st, msg, log_type, log.member_id, log.program_id, log.occurred_at, err);
+        rc = record_log(ctx, st, msg, log_type, &log, err);
     if (rc || !log.program_id)
         return rc;
     int32_t day = (int32_t)((log.occurred_at - ((log.occurred_at % DAY_US) + DAY_US) % DAY_US) / DAY_US);
@@ -305,17 +327,20 @@ static int recompute_week(hf_pool_ctx *ctx, const struct program_day *pw, struct
 static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
 {
     struct state *st = arg;
+    int rc = insert_rows(ctx, st, err);
+    if (rc)
+        return rc;
     /* Invalidations go out even when a replay changed nothing: the crash that
      * caused the replay may have come before the first one was sent. */
     for (int i = 0; i < st->n_days; i++) {
-        int rc = recompute_day(ctx, &st->days[i], err);
+        rc = recompute_day(ctx, &st->days[i], err);
         if (rc == 0)
             rc = emit_invalidation(ctx, st->days[i].program_id, "adherence", st->days[i].day, err);
         if (rc)
             return rc;
     }
     for (int i = 0; i < st->n_weeks; i++) {
-        int rc = recompute_week(ctx, &st->weeks[i], err);
+        rc = recompute_week(ctx, &st->weeks[i], err);
         if (rc == 0)
             rc = emit_invalidation(ctx, st->weeks[i].program_id, "adherence_weekly", st->weeks[i].day, err);
         if (rc)
