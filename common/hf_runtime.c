@@ -334,18 +334,27 @@ static void backoff_sleep(hf_pool_ctx *ctx, int attempt)
 
 /* Seeks every partition of the batch back to its first message, so the next
  * polls deliver the batch again in order. Nothing of it has been stored. */
-static void rewind_batch(hf_pool_ctx *ctx)
+/* The batch's partitions, each with the offset of its first message
+ * (`first`) or the offset after its last one. Caller destroys. */
+static rd_kafka_topic_partition_list_t *batch_partitions(hf_pool_ctx *ctx, bool first)
 {
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     for (int i = 0; i < ctx->n_slots; i++) {
         rd_kafka_message_t *m = ctx->slots[i].rk;
         const char *topic = rd_kafka_topic_name(m->rkt);
+        int64_t offset = first ? m->offset : m->offset + 1;
         rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(parts, topic, m->partition);
         if (!p)
-            rd_kafka_topic_partition_list_add(parts, topic, m->partition)->offset = m->offset;
-        else if (m->offset < p->offset)
-            p->offset = m->offset;
+            rd_kafka_topic_partition_list_add(parts, topic, m->partition)->offset = offset;
+        else if (first ? offset < p->offset : offset > p->offset)
+            p->offset = offset;
     }
+    return parts;
+}
+
+static void rewind_batch(hf_pool_ctx *ctx)
+{
+    rd_kafka_topic_partition_list_t *parts = batch_partitions(ctx, true);
     rd_kafka_error_t *e = rd_kafka_seek_partitions(ctx->consumer, parts, 5000);
     if (e) {
         hf_warn("rewind failed (%s); the batch will come back after a rebalance or restart", rd_kafka_error_string(e));
@@ -373,16 +382,7 @@ static void track(hf_pool_ctx *ctx, const char *topic, int32_t partition, int64_
 
 static void store_offsets(hf_pool_ctx *ctx)
 {
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < ctx->n_slots; i++) {
-        rd_kafka_message_t *m = ctx->slots[i].rk;
-        const char *topic = rd_kafka_topic_name(m->rkt);
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(parts, topic, m->partition);
-        if (!p)
-            p = rd_kafka_topic_partition_list_add(parts, topic, m->partition);
-        if (m->offset + 1 > p->offset)
-            p->offset = m->offset + 1;
-    }
+    rd_kafka_topic_partition_list_t *parts = batch_partitions(ctx, false);
     /* A partition revoked meanwhile refuses the store: its new owner gets
      * the messages again and finds them claimed, so nothing is applied twice. */
     rd_kafka_offsets_store(ctx->consumer, parts);
