@@ -141,8 +141,8 @@ int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, stru
     snprintf(o->key, sizeof o->key, "%lld", (long long)json_integer_value(key));
     o->schema = s->name;
     o->version = s->version;
+    o->len = buf.size; /* read before release, which zeroes it */
     o->value = msgpack_sbuffer_release(&buf);
-    o->len = buf.size;
     ctx->n_out++;
     return 0;
 }
