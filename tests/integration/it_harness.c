@@ -993,9 +993,8 @@ static int partitions_of(rd_kafka_t *rk, const char *topic)
     return n;
 }
 
-long long it_topic_count(const char *topic)
+static long long count_once(rd_kafka_t *rk, const char *topic)
 {
-    rd_kafka_t *rk = producer();
     int n = partitions_of(rk, topic);
     if (n <= 0)
         return -1;
@@ -1005,6 +1004,20 @@ long long it_topic_count(const char *topic)
         if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
             return -1;
         total += hi - lo;
+    }
+    return total;
+}
+
+long long it_topic_count(const char *topic)
+{
+    /* Right after a topic is created (a fresh broker, above all) its
+     * partitions may have no leader for a moment: ask again, for up to 15 s. */
+    rd_kafka_t *rk = producer();
+    long long total = -1;
+    for (int i = 0; i < 150 && total < 0; i++) {
+        total = count_once(rk, topic);
+        if (total < 0)
+            usleep(100 * 1000);
     }
     return total;
 }
