@@ -30,7 +30,12 @@ static int reconnect(hf_pg *pg, struct hf_err *err)
     if (pg->conn)
         PQfinish(pg->conn);
     pg->n_prepared = 0;
-    pg->conn = PQconnectdb(pg->url);
+    /* A server that accepts TCP but never answers (starting up, shutting
+     * down, a dead host) must not hang a worker or an HTTP thread: bounded
+     * connect, and keepalives to notice a connection that died silently. */
+    const char *const keys[] = { "dbname", "connect_timeout", "keepalives_idle", "keepalives_interval", NULL };
+    const char *const values[] = { pg->url, "5", "30", "10", NULL };
+    pg->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
         char msg[200];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg->conn));
