@@ -645,12 +645,9 @@ void it_sql(const char *fmt, ...)
     PQclear(r);
 }
 
-long long it_sql_int(const char *fmt, ...)
+/* Runs sql (freed here) and fails the test unless it gives exactly one value. */
+static PGresult *one_value(char *sql)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *sql = vformat(fmt, ap);
-    va_end(ap);
     PGresult *r = it_sql_result("%s", sql);
     int rows = PQntuples(r), cols = PQnfields(r);
     if (rows != 1 || cols != 1) {
@@ -661,6 +658,16 @@ long long it_sql_int(const char *fmt, ...)
         ck_abort_msg("%s", msg);
     }
     free(sql);
+    return r;
+}
+
+long long it_sql_int(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = vformat(fmt, ap);
+    va_end(ap);
+    PGresult *r = one_value(sql);
     long long v = PQgetisnull(r, 0, 0) ? LLONG_MIN : atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return v;
@@ -672,16 +679,7 @@ void it_sql_text(char *out, size_t outsz, const char *fmt, ...)
     va_start(ap, fmt);
     char *sql = vformat(fmt, ap);
     va_end(ap);
-    PGresult *r = it_sql_result("%s", sql);
-    int rows = PQntuples(r), cols = PQnfields(r);
-    if (rows != 1 || cols != 1) {
-        PQclear(r);
-        char msg[600];
-        snprintf(msg, sizeof msg, "expected one value, got %d rows x %d columns: %s", rows, cols, sql);
-        free(sql);
-        ck_abort_msg("%s", msg);
-    }
-    free(sql);
+    PGresult *r = one_value(sql);
     snprintf(out, outsz, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
     PQclear(r);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "adherence_score.h"
+#include "unit_util.h"
 
 static struct adherence_goals goals(const char *nutrition, const char *strength)
 {
@@ -146,9 +147,5 @@ int main(void)
     tcase_add_test(tc, no_goals_scores_zero_and_says_why);
     tcase_add_test(tc, bad_goal_values_are_ignored);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include "hf_time.h"
 #include "intake_auth.h"
 #include "intake_events.h"
+#include "unit_util.h"
 
 static struct hf_config cfg;
 static hf_schema_registry *reg;
@@ -176,9 +177,5 @@ int main(void)
     tcase_add_test(tc, scopes);
     tcase_add_test(tc, rate_limit_is_a_token_bucket);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }
