@@ -222,12 +222,15 @@ static int emit_invalidation(hf_pool_ctx *ctx, int64_t program_id, const char *k
     return rc;
 }
 
-static const char *const day_sql =
-    "SELECT c.nutrition_goals::text, c.strength_goals::text,"
-    "  $2::date BETWEEN p.start_date AND p.end_date AND ($2::date <= (now() AT TIME ZONE 'UTC')::date"
-    "   OR ($2::date = (now() AT TIME ZONE 'UTC')::date + 1 AND n.meals > 0)),"
+/* The logged totals of every program day of the batch, in one query: day d
+ * sums its meals; the strength window sums workouts of d-6..d. */
+static const char *const days_sql =
+    "SELECT d.program_id, d.day::text, c.nutrition_goals::text, c.strength_goals::text,"
+    "  d.day BETWEEN p.start_date AND p.end_date AND (d.day <= (now() AT TIME ZONE 'UTC')::date"
+    "   OR (d.day = (now() AT TIME ZONE 'UTC')::date + 1 AND n.meals > 0)),"
     "  n.meals, n.calories, n.protein, n.carbs, n.fat, n.fiber, n.sugar, n.water, w.sessions, w.minutes"
-    " FROM care_programs p"
+    " FROM unnest($1::bigint[], $2::date[]) AS d(program_id, day)"
+    " JOIN care_programs p ON p.id = d.program_id AND p.deleted_at IS NULL"
     " LEFT JOIN program_configs c ON c.program_id = p.id"
     " CROSS JOIN LATERAL (SELECT count(*) AS meals,"
     "   coalesce(sum((payload->>'calories')::float8), 0) AS calories,"
@@ -238,60 +241,117 @@ static const char *const day_sql =
     "   coalesce(sum((payload->>'sugar_g')::float8), 0) AS sugar,"
     "   coalesce(sum((payload->>'water_ml')::float8), 0) AS water"
     "   FROM daily_logs WHERE program_id = p.id AND log_type = 'NUTRITION' AND status = 'VERIFIED'"
-    "   AND deleted_at IS NULL AND logged_at >= $2::date AND logged_at < $2::date + 1) n"
+    "   AND deleted_at IS NULL AND logged_at >= d.day AND logged_at < d.day + 1) n"
     " CROSS JOIN LATERAL (SELECT count(*) AS sessions, coalesce(sum((payload->>'minutes')::float8), 0) AS minutes"
     "   FROM daily_logs WHERE program_id = p.id AND log_type = 'WORKOUT' AND status = 'VERIFIED'"
-    "   AND deleted_at IS NULL AND logged_at >= $2::date - 6 AND logged_at < $2::date + 1) w"
-    " WHERE p.id = $1 AND p.deleted_at IS NULL";
+    "   AND deleted_at IS NULL AND logged_at >= d.day - 6 AND logged_at < d.day + 1) w";
 
-static int recompute_day(hf_pool_ctx *ctx, const struct program_day *pd, struct hf_err *err)
+/* The batch's program days as two array literals, "{7,7,9}" and
+ * "{2026-11-20,...}" (the second through *days_out); caller frees both. */
+static char *day_arrays(const struct state *st, char **days_out)
 {
-    char program[24], date[16];
-    snprintf(program, sizeof program, "%lld", (long long)pd->program_id);
-    day_text(pd->day, date, sizeof date);
-    const char *params[] = { program, date };
-    PGresult *res = NULL;
-    int rc = hf_pg_exec(hf_pool_pg(ctx), day_sql, 2, params, &res, err);
-    if (rc)
-        return rc;
-    /* No such program, the day is outside it, or it is tomorrow (UTC) with
-     * nothing eaten yet (a workout's 7-day window reaching ahead): nothing to score. */
-    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 2)[0] != 't') {
-        PQclear(res);
-        return 0;
+    size_t cap = (size_t)st->n_days * 24 + 3;
+    char *ids = malloc(cap), *days = malloc((size_t)st->n_days * 12 + 3);
+    if (!ids || !days) {
+        free(ids);
+        free(days);
+        return NULL;
     }
-    json_t *ngoals = json_loads(PQgetvalue(res, 0, 0), 0, NULL), *sgoals = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    size_t a = 0, b = 0;
+    ids[a++] = '{';
+    days[b++] = '{';
+    for (int i = 0; i < st->n_days; i++) {
+        a += (size_t)snprintf(ids + a, cap - a, "%s%lld", i ? "," : "", (long long)st->days[i].program_id);
+        if (i)
+            days[b++] = ',';
+        day_text(st->days[i].day, days + b, 11);
+        b += 10;
+    }
+    strcpy(ids + a, "}");
+    strcpy(days + b, "}");
+    *days_out = days;
+    return ids;
+}
+
+/* Scores one row of days_sql into rows (a JSON array for the upsert);
+ * returns false when the day is not to be scored. */
+static bool score_row(PGresult *res, int r, json_t *rows)
+{
+    /* No such program, the day is outside it, or it is tomorrow (UTC) with
+     * nothing eaten yet (a workout's 7-day window reaching ahead). */
+    if (PQgetvalue(res, r, 4)[0] != 't')
+        return false;
+    json_t *ngoals = json_loads(PQgetvalue(res, r, 2), 0, NULL), *sgoals = json_loads(PQgetvalue(res, r, 3), 0, NULL);
     struct adherence_goals goals;
     adherence_goals_from_json(ngoals, sgoals, &goals);
     json_decref(ngoals);
     json_decref(sgoals);
     struct adherence_day d = {
-        .meals = atoi(PQgetvalue(res, 0, 3)),       .calories = atof(PQgetvalue(res, 0, 4)),
-        .protein_g = atof(PQgetvalue(res, 0, 5)),   .carbs_g = atof(PQgetvalue(res, 0, 6)),
-        .fat_g = atof(PQgetvalue(res, 0, 7)),       .fiber_g = atof(PQgetvalue(res, 0, 8)),
-        .sugar_g = atof(PQgetvalue(res, 0, 9)),     .water_ml = atof(PQgetvalue(res, 0, 10)),
-        .sessions_7d = atoi(PQgetvalue(res, 0, 11)), .minutes_7d = atof(PQgetvalue(res, 0, 12)),
+        .meals = atoi(PQgetvalue(res, r, 5)),        .calories = atof(PQgetvalue(res, r, 6)),
+        .protein_g = atof(PQgetvalue(res, r, 7)),    .carbs_g = atof(PQgetvalue(res, r, 8)),
+        .fat_g = atof(PQgetvalue(res, r, 9)),        .fiber_g = atof(PQgetvalue(res, r, 10)),
+        .sugar_g = atof(PQgetvalue(res, r, 11)),     .water_ml = atof(PQgetvalue(res, r, 12)),
+        .sessions_7d = atoi(PQgetvalue(res, r, 13)), .minutes_7d = atof(PQgetvalue(res, r, 14)),
     };
-    PQclear(res);
     json_t *details = NULL;
     double total = adherence_score(&goals, &d, &details);
-    char *details_text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
-    json_decref(details);
-    if (!details_text)
-        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     char score[32];
     snprintf(score, sizeof score, "%.2f", total);
-    const char *up[] = { program, date, score, details_text };
-    /* The WHERE keeps an identical recompute from rewriting the row: a
-     * replay leaves the table exactly as it was. */
+    json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "program_id",
+                                          (json_int_t)atoll(PQgetvalue(res, r, 0)), "date", PQgetvalue(res, r, 1),
+                                          "total_score", score, "details", details));
+    return true;
+}
+
+/* Recomputes every program day the batch touched: one query for the totals,
+ * the scores in C, one upsert. The upsert's WHERE keeps an identical
+ * recompute from rewriting a row: a replay leaves the table as it was.
+ * Invalidations go out even then: the crash that caused the replay may have
+ * come before the first ones were sent. */
+static int recompute_days(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
+{
+    if (st->n_days == 0)
+        return 0;
+    char *days = NULL, *text = NULL;
+    PGresult *res = NULL;
+    json_t *rows = json_array();
+    int rc = 0;
+    char *ids = rows ? day_arrays(st, &days) : NULL;
+    if (!ids) {
+        rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        goto out;
+    }
+    const char *params[] = { ids, days };
+    if ((rc = hf_pg_exec(hf_pool_pg(ctx), days_sql, 2, params, &res, err)))
+        goto out;
+    for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
+        int32_t day;
+        if (score_row(res, r, rows) && hf_time_parse_date(PQgetvalue(res, r, 1), &day) == 0)
+            rc = emit_invalidation(ctx, atoll(PQgetvalue(res, r, 0)), "adherence", day, err);
+    }
+    if (rc || json_array_size(rows) == 0)
+        goto out;
+    text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    if (!text) {
+        rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        goto out;
+    }
+    const char *up[] = { text };
     rc = hf_pg_exec(hf_pool_pg(ctx),
-                    "INSERT INTO adherence_metrics (program_id, date, total_score, details) VALUES ($1, $2, $3, $4::jsonb)"
+                    "INSERT INTO adherence_metrics (program_id, date, total_score, details)"
+                    " SELECT r.program_id, r.date, r.total_score, r.details FROM jsonb_to_recordset($1::jsonb)"
+                    " AS r(program_id bigint, date date, total_score numeric, details jsonb)"
                     " ON CONFLICT (program_id, date) DO UPDATE SET total_score = EXCLUDED.total_score,"
                     " details = EXCLUDED.details, computed_at = now()"
                     " WHERE adherence_metrics.total_score IS DISTINCT FROM EXCLUDED.total_score"
                     " OR adherence_metrics.details IS DISTINCT FROM EXCLUDED.details",
-                    4, up, NULL, err);
-    free(details_text);
+                    1, up, NULL, err);
+out:
+    PQclear(res);
+    free(text);
+    free(ids);
+    free(days);
+    json_decref(rows);
     return rc;
 }
 
@@ -328,17 +388,10 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
 {
     struct state *st = arg;
     int rc = insert_rows(ctx, st, err);
+    if (rc == 0)
+        rc = recompute_days(ctx, st, err);
     if (rc)
         return rc;
-    /* Invalidations go out even when a replay changed nothing: the crash that
-     * caused the replay may have come before the first one was sent. */
-    for (int i = 0; i < st->n_days; i++) {
-        rc = recompute_day(ctx, &st->days[i], err);
-        if (rc == 0)
-            rc = emit_invalidation(ctx, st->days[i].program_id, "adherence", st->days[i].day, err);
-        if (rc)
-            return rc;
-    }
     for (int i = 0; i < st->n_weeks; i++) {
         rc = recompute_week(ctx, &st->weeks[i], err);
         if (rc == 0)
