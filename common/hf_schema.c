@@ -282,6 +282,20 @@ const struct hf_schema *hf_schema_at(const hf_schema_registry *reg, size_t i)
     return i < reg->n ? &reg->schemas[i] : NULL;
 }
 
+size_t hf_schema_families(const hf_schema_registry *reg, bool include_internal, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < reg->n && n < max; i++) {
+        const struct hf_schema *s = &reg->schemas[i];
+        bool seen = !include_internal && s->internal;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = strcmp(out[j], s->family) == 0;
+        if (!seen)
+            out[n++] = s->family;
+    }
+    return n;
+}
+
 const struct hf_field *hf_field_member(const struct hf_field *obj, const char *name)
 {
     for (size_t i = 0; i < obj->n_fields; i++)

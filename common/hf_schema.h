@@ -86,6 +86,11 @@ const struct hf_schema *hf_schema_latest(const hf_schema_registry *reg, const ch
 /* i-th schema in (name, version) order; NULL past the end. */
 const struct hf_schema *hf_schema_at(const hf_schema_registry *reg, size_t i);
 
+/* The distinct topic families of the schemas (of those apps may post, unless
+ * include_internal), in schema order, into out (at most max; pointers valid
+ * while reg lives). Returns how many. */
+size_t hf_schema_families(const hf_schema_registry *reg, bool include_internal, const char **out, size_t max);
+
 /* Member of an object field by name; NULL when absent. */
 const struct hf_field *hf_field_member(const struct hf_field *obj, const char *name);
 

@@ -312,21 +312,13 @@ static enum MHD_Result get_ready(struct intake *in, struct MHD_Connection *conn)
  * broker is back. */
 static void ensure_topics(struct intake *in)
 {
+    const char *families[32];
     char names[32][160];
     const char *list[32];
-    size_t n = 0;
-    for (size_t i = 0; hf_schema_at(in->schemas, i) && n < 32; i++) {
-        const struct hf_schema *s = hf_schema_at(in->schemas, i);
-        if (s->internal)
-            continue;
-        hf_config_topic(&in->cfg, s->family, names[n], sizeof names[n]);
-        bool seen = false;
-        for (size_t j = 0; j < n; j++)
-            seen = seen || strcmp(names[j], names[n]) == 0;
-        if (!seen) {
-            list[n] = names[n];
-            n++;
-        }
+    size_t n = hf_schema_families(in->schemas, false, families, 32);
+    for (size_t i = 0; i < n; i++) {
+        hf_config_topic(&in->cfg, families[i], names[i], sizeof names[i]);
+        list[i] = names[i];
     }
     struct hf_err err = { 0 };
     if (hf_kafka_ensure_topics(&in->cfg, list, n, &err))

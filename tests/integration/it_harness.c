@@ -440,34 +440,32 @@ static void wait_listening(pid_t pid, const char *name, int port, int timeout_ms
     }
 }
 
-pid_t it_start_intake(int *port, const char *const *env)
+/* Starts a service on a free port given to it through port_var, and waits
+ * until that port answers. */
+static pid_t start_service(const char *name, const char *bin, const char *port_var, int *port,
+                           const char *const *env, int timeout_ms)
 {
     *port = it_free_port();
     char kv[48];
-    snprintf(kv, sizeof kv, "HF_INTAKE_PORT=%d", *port);
+    snprintf(kv, sizeof kv, "%s=%d", port_var, *port);
     const char *all[40] = { kv };
     int n = 1;
     for (int i = 0; env && env[i] && n < 39; i++)
         all[n++] = env[i];
     all[n] = NULL;
-    pid_t pid = it_start("hf-intake", G.intake_bin, all);
-    wait_listening(pid, "hf-intake", *port, 20000);
+    pid_t pid = it_start(name, bin, all);
+    wait_listening(pid, name, *port, timeout_ms);
     return pid;
+}
+
+pid_t it_start_intake(int *port, const char *const *env)
+{
+    return start_service("hf-intake", G.intake_bin, "HF_INTAKE_PORT", port, env, 20000);
 }
 
 pid_t it_start_pool(int *metrics_port, const char *const *env)
 {
-    *metrics_port = it_free_port();
-    char kv[48];
-    snprintf(kv, sizeof kv, "HF_METRICS_PORT=%d", *metrics_port);
-    const char *all[40] = { kv };
-    int n = 1;
-    for (int i = 0; env && env[i] && n < 39; i++)
-        all[n++] = env[i];
-    all[n] = NULL;
-    pid_t pid = it_start("hf-adherence", G.adherence_bin, all);
-    wait_listening(pid, "hf-adherence", *metrics_port, 30000);
-    return pid;
+    return start_service("hf-adherence", G.adherence_bin, "HF_METRICS_PORT", metrics_port, env, 30000);
 }
 
 int it_run(char *out, size_t outsz, int timeout_ms, const char *const *argv, const char *const *env)

@@ -60,18 +60,12 @@ static int cmd_topics(const struct hf_config *cfg, int argc, char **argv)
         return 1;
     }
     static const char *const pools[] = { "adherence" };
+    const char *families[48];
     char names[64][160];
     const char *list[64];
-    size_t n = 0;
-    for (size_t i = 0; hf_schema_at(reg, i) && n < 60; i++) {
-        char t[160];
-        hf_config_topic(cfg, hf_schema_at(reg, i)->family, t, sizeof t);
-        bool seen = false;
-        for (size_t j = 0; j < n; j++)
-            seen = seen || strcmp(names[j], t) == 0;
-        if (!seen)
-            snprintf(names[n++], sizeof names[0], "%s", t);
-    }
+    size_t n = hf_schema_families(reg, true, families, 48);
+    for (size_t i = 0; i < n; i++)
+        hf_config_topic(cfg, families[i], names[i], sizeof names[i]);
     for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) {
         char fam[64];
         snprintf(fam, sizeof fam, "dlq.%s", pools[i]);
