@@ -52,6 +52,19 @@ static const struct var vars[] = {
     I(intake_queue_max, "HF_INTAKE_QUEUE_MAX", "100000", 100, 10000000, "producer queue size; 503 when full"),
     I(intake_auth_cache_s, "HF_INTAKE_AUTH_CACHE_S", "60", 0, 86400, "how long a key or ownership answer is cached (revocation delay)"),
     I(intake_max_skew_days, "HF_INTAKE_MAX_AGE_DAYS", "730", 1, 36500, "oldest occurred_at accepted, in days (also at most 1 day ahead)"),
+    /* meal-image pool */
+
+    /* cache, cached reads, rate limits */
+
+    /* scheduler */
+
+    /* retraining */
+
+    /* insights */
+
+    /* ingredient scoring */
+
+    /* operations */
 };
 
 static int set_var(struct hf_config *cfg, const struct var *v, const char *value, struct hf_err *err)

@@ -38,6 +38,19 @@ struct hf_config {
     int intake_queue_max;
     int intake_auth_cache_s;
     int intake_max_skew_days;
+    /* meal-image pool */
+
+    /* cache, cached reads, rate limits */
+
+    /* scheduler */
+
+    /* retraining */
+
+    /* insights */
+
+    /* ingredient scoring */
+
+    /* operations */
 };
 
 /* Fills cfg from the environment (defaults for unset variables). Returns 0,

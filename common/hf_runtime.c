@@ -30,7 +30,7 @@ static void on_signal(int sig)
 /* A message the runtime must send after the batch commits. */
 struct outbound {
     char topic[128];
-    char key[24];
+    char key[208];
     char event_id[HF_UUID_STRLEN];
     const char *schema;
     int version;
@@ -111,7 +111,7 @@ int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, stru
     if (!s)
         return hf_err_set(err, HF_EINVAL, false, "emit: no schema named %s", schema_name);
     json_t *key = json_object_get(fields, s->key_field);
-    if (!json_is_integer(key))
+    if (!json_is_integer(key) && !json_is_string(key))
         return hf_err_set(err, HF_EINVAL, false, "emit %s: key field %s missing", schema_name, s->key_field);
     if (ctx->n_out == ctx->cap_out) {
         size_t ncap = ctx->cap_out ? ctx->cap_out * 2 : 64;
@@ -138,7 +138,10 @@ int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, stru
         return rc;
     }
     hf_config_topic(&ctx->cfg, s->family, o->topic, sizeof o->topic);
-    snprintf(o->key, sizeof o->key, "%lld", (long long)json_integer_value(key));
+    if (json_is_string(key))
+        snprintf(o->key, sizeof o->key, "%s", json_string_value(key));
+    else
+        snprintf(o->key, sizeof o->key, "%lld", (long long)json_integer_value(key));
     o->schema = s->name;
     o->version = s->version;
     o->len = buf.size; /* read before release, which zeroes it */
@@ -483,7 +486,19 @@ static void process_batch(hf_pool_ctx *ctx)
         if (!s->poison)
             good[n_good++] = s;
     }
-    int rc = n_good ? run_attempt(ctx, good, n_good, &err) : 0;
+    int rc = 0;
+    if (n_good && ctx->def->prepare) {
+        const struct hf_msg *msgs[n_good];
+        for (int i = 0; i < n_good; i++)
+            msgs[i] = &good[i]->msg;
+        rc = ctx->def->prepare(ctx, ctx->state, msgs, n_good, &err);
+        if (rc) {
+            err.unavailable = true;
+            outage(ctx, &err);
+            return;
+        }
+    }
+    rc = n_good ? run_attempt(ctx, good, n_good, &err) : 0;
     if (rc && !err.unavailable) {
         hf_warn("batch of %d failed (%s); isolating the message one by one", n_good, err.msg);
         rc = one_by_one(ctx, good, n_good, &err);
@@ -741,6 +756,24 @@ static void release_batch(hf_pool_ctx *ctx)
     ctx->n_slots = 0;
 }
 
+/* A pool creates the topics it reads and its dead-letter topic, so a new
+ * pool needs no other step to run. A failure is only logged: the topics may
+ * exist already, and a broker that is away is retried by the consumer. */
+static void ensure_own_topics(hf_pool_ctx *ctx)
+{
+    char names[33][160];
+    const char *list[33];
+    size_t n = 0;
+    for (size_t i = 0; ctx->def->families[i] && n < 32; i++)
+        hf_config_topic(&ctx->cfg, ctx->def->families[i], names[n++], sizeof names[0]);
+    snprintf(names[n++], sizeof names[0], "%s", ctx->dlq_topic);
+    for (size_t i = 0; i < n; i++)
+        list[i] = names[i];
+    struct hf_err err = { 0 };
+    if (hf_kafka_ensure_topics(&ctx->cfg, list, n, &err))
+        hf_warn("could not ensure topics at start (they may exist): %s", err.msg);
+}
+
 static int setup(hf_pool_ctx *ctx, struct hf_err *err)
 {
     int rc = hf_schema_registry_new(&ctx->schemas, err);
@@ -768,6 +801,7 @@ static int setup(hf_pool_ctx *ctx, struct hf_err *err)
     rc = hf_producer_new(&ctx->cfg, NULL, &ctx->producer, err);
     if (rc)
         return rc;
+    ensure_own_topics(ctx);
     if (ctx->def->init && (rc = ctx->def->init(ctx, &ctx->state, err)))
         return rc;
     return make_consumer(ctx, err);

@@ -57,6 +57,16 @@ struct hf_pool_def {
     const char *const *families;     /* topic families read, NULL-terminated */
     /* Once at start; *state is the pool's own, freed by fini. May be NULL. */
     int (*init)(hf_pool_ctx *ctx, void **state, struct hf_err *err);
+    /* Once per polled batch, BEFORE its transaction opens, with every decoded
+     * message (msg->replayed is not known yet). For slow outside work, such
+     * as HTTP calls to a third party, done for the whole batch at once and
+     * concurrently, so no transaction is held open across it. Keep results
+     * in state, keyed by event_id, for handle() to write; they must survive
+     * begin(), which may run several times per batch. An error return with
+     * err->unavailable set rewinds the batch like a database outage; results
+     * that failed for one message should be recorded for handle() instead.
+     * May be NULL. */
+    int (*prepare)(hf_pool_ctx *ctx, void *state, const struct hf_msg *const *msgs, int n, struct hf_err *err);
     /* Called before each attempt at a batch: forget per-batch work. */
     void (*begin)(void *state);
     /* Per message, inside the batch's transaction. */

@@ -184,9 +184,14 @@ static int parse_schema(const char *text, json_t **doc_out, struct hf_schema *s,
     if (rc)
         return rc;
     const struct hf_field *key = hf_field_member(&s->root, s->key_field);
-    if (!key || key->type != HF_T_INTEGER || !key->required)
-        return hf_err_set(err, HF_EINVAL, false, "schema %s: key \"%s\" must be a required integer field", s->name,
-                          s->key_field);
+    /* A string key (an ingredient's name) must be short enough for the
+     * fixed buffers keys are copied into. */
+    bool key_ok = key && key->required &&
+                  (key->type == HF_T_INTEGER || (key->type == HF_T_STRING && key->has_max && key->max <= 200));
+    if (!key_ok)
+        return hf_err_set(err, HF_EINVAL, false,
+                          "schema %s: key \"%s\" must be a required integer, or a required string of maxLength 200 or less",
+                          s->name, s->key_field);
     return 0;
 }
 

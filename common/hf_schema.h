@@ -59,7 +59,7 @@ struct hf_schema {
     const char *name;
     int version;
     const char *family;      /* topic family: topic = prefix + family */
-    const char *key_field;   /* integer field whose value is the Kafka key */
+    const char *key_field;   /* required integer or short string field: the Kafka key */
     const char *description;
     bool internal;           /* produced by the fleet only; intake refuses it */
     struct hf_field root;    /* an object */

@@ -147,7 +147,7 @@ START_TEST(post_to_score)
     long long member = it_make_member(user, "Ada");
     long long program = it_make_program(member, -30, NUTRITION_GOALS, STRENGTH_GOALS);
     int port, metrics;
-    it_start_pool(&metrics, NULL);
+    it_start_pool("adherence", &metrics, NULL);
     it_start_intake(&port, NULL);
 
     const int32_t D = it_day(-10);

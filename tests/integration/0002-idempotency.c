@@ -106,7 +106,7 @@ START_TEST(idempotency)
     long long user = it_make_user(client.id, "u");
     member = it_make_member(user, "Bea");
     program = it_make_program(member, -30, "{\"calories\": 2000}", NULL);
-    it_start_pool(&metrics, NULL);
+    it_start_pool("adherence", &metrics, NULL);
     it_start_intake(&port, NULL);
     const int32_t day_a = it_day(-10), day_b = it_day(-11), day_c = it_day(-12);
     char body[1024], before[2048], after[2048];

@@ -201,7 +201,7 @@ START_TEST(bad_input)
 
     const char *env[] = { "HF_INTAKE_MAX_BODY=2048", "HF_INTAKE_BATCH_MAX=5", NULL };
     int port, metrics;
-    it_start_pool(&metrics, NULL);
+    it_start_pool("adherence", &metrics, NULL);
     it_start_intake(&port, env);
 
     int by_status[600] = { 0 };

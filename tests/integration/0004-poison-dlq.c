@@ -75,7 +75,7 @@ START_TEST(poison_dlq)
     long long member = it_make_member(it_make_user(c.id, "u"), "Gus");
     long long program = it_make_program(member, -30, "{\"calories\": 2000}", "{\"sessions_per_week\": 3}");
     int metrics;
-    it_start_pool(&metrics, NULL);
+    it_start_pool("adherence", &metrics, NULL);
     const int32_t day = it_day(-3);
     char client_id[24];
     snprintf(client_id, sizeof client_id, "%lld", c.id);

@@ -128,7 +128,7 @@ START_TEST(kill_restart)
     first_day = it_day(-12); /* workouts reach 6 days ahead: up to 2 days ago */
     it_start_intake(&port, NULL);
     int metrics;
-    pid_t pool = it_start_pool(&metrics, pool_env);
+    pid_t pool = it_start_pool("adherence", &metrics, pool_env);
 
     int64_t t0 = it_now_ms(), posting_ms = 0;
     long long at_kill[2] = { 0, 0 };
@@ -144,7 +144,7 @@ START_TEST(kill_restart)
             at_kill[k] = rows_now();
             it_note("kill %d: SIGKILL with %lld of %d posted events in daily_logs (%lld when decided)", k + 1,
                     at_kill[k], (b + 1) * BATCH, seen);
-            pool = it_start_pool(&metrics, pool_env);
+            pool = it_start_pool("adherence", &metrics, pool_env);
         }
     }
     it_note("posted %d events in %.2f s of requests (%.0f events/s), %.2f s wall", N_EVENTS, posting_ms / 1000.0,

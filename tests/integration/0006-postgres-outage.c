@@ -106,7 +106,7 @@ START_TEST(postgres_outage)
     for (int k = 0; k < 2 * PER_PHASE; k++)
         it_uuid4(ids[k]);
     const char *pool_env[] = { "HF_RETRY_CAP_MS=1000", NULL };
-    it_start_pool(&metrics, pool_env);
+    it_start_pool("adherence", &metrics, pool_env);
     it_start_intake(&port, NULL);
 
     /* Phase 1: PostgreSQL up. */

@@ -33,7 +33,8 @@ static int migrate(const char *what, char *out, size_t outsz)
     snprintf(env_url, sizeof env_url, "HF_PG_URL=%s", url);
     snprintf(env_dir, sizeof env_dir, "HF_MIGRATIONS_DIR=%s", dir);
     const char *const env[] = { env_url, env_dir, NULL };
-    const char *const argv[] = { getenv("HF_HFCTL_BIN"), "migrate", what, NULL };
+    char hfctl[600];
+    const char *const argv[] = { it_bin("hfctl", hfctl, sizeof hfctl), "migrate", what, NULL };
     return it_run(out, outsz, 60000, argv, env);
 }
 
@@ -105,11 +106,12 @@ START_TEST(migrations)
     /* Two runners at once: the second waits for the first's lock, then finds
      * nothing pending. 0005 sleeps so that they really overlap. */
     write_file("0005_slow.sql", "SELECT pg_sleep(1);\nCREATE TABLE t5 (v int);\n");
-    char script[1400];
+    char script[2400], hfctl[600];
+    it_bin("hfctl", hfctl, sizeof hfctl);
     snprintf(script, sizeof script,
              "export HF_PG_URL='%s' HF_MIGRATIONS_DIR='%s'; '%s' migrate up & a=$!; '%s' migrate up & b=$!; "
              "wait $a && wait $b",
-             url, dir, getenv("HF_HFCTL_BIN"), getenv("HF_HFCTL_BIN"));
+             url, dir, hfctl, hfctl);
     const char *const sh[] = { "/bin/sh", "-c", script, NULL };
     ck_assert_int_eq(it_run(out, sizeof out, 60000, sh, NULL), 0);
     ck_assert_int_eq(scratch_int("SELECT count(*) FROM schema_migrations"), 5);

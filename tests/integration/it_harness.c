@@ -36,7 +36,8 @@ struct proc {
 
 static struct {
     const char *suite;
-    const char *intake_bin, *adherence_bin, *hfctl_bin, *source_dir, *brokers, *pg_url;
+    const char *bin_dir, *source_dir, *brokers, *pg_url;
+    char intake_bin[512], hfctl_bin[512];
     char log_path[PATH_MAX];
     int log_fd;
     char prefix[64];
@@ -463,9 +464,18 @@ pid_t it_start_intake(int *port, const char *const *env)
     return start_service("hf-intake", G.intake_bin, "HF_INTAKE_PORT", port, env, 20000);
 }
 
-pid_t it_start_pool(int *metrics_port, const char *const *env)
+const char *it_bin(const char *program, char *out, size_t outsz)
 {
-    return start_service("hf-adherence", G.adherence_bin, "HF_METRICS_PORT", metrics_port, env, 30000);
+    snprintf(out, outsz, "%s/%s", G.bin_dir, program);
+    ck_assert_msg(access(out, X_OK) == 0, "%s is not executable (is it built?)", out);
+    return out;
+}
+
+pid_t it_start_pool(const char *pool, int *metrics_port, const char *const *env)
+{
+    char name[64], bin[600];
+    snprintf(name, sizeof name, "hf-%s", pool);
+    return start_service(name, it_bin(name, bin, sizeof bin), "HF_METRICS_PORT", metrics_port, env, 30000);
 }
 
 int it_run(char *out, size_t outsz, int timeout_ms, const char *const *argv, const char *const *env)
@@ -1306,11 +1316,11 @@ static void it_setup(void)
     snprintf(G.tag, sizeof G.tag, "it%lx%dx%d", (unsigned long)time(NULL), (int)getpid(), G.run);
     snprintf(G.prefix, sizeof G.prefix, "%s.", G.tag);
     it_note("test %s: topic prefix %s", G.suite, G.prefix);
-    ck_assert_msg(G.intake_bin && G.adherence_bin && G.hfctl_bin && G.source_dir,
-                  "set HF_INTAKE_BIN, HF_ADHERENCE_BIN, HF_HFCTL_BIN and HF_SOURCE_DIR (ctest does)");
-    ck_assert_msg(access(G.intake_bin, X_OK) == 0, "HF_INTAKE_BIN=%s is not executable", G.intake_bin);
-    ck_assert_msg(access(G.adherence_bin, X_OK) == 0, "HF_ADHERENCE_BIN=%s is not executable", G.adherence_bin);
-    ck_assert_msg(access(G.hfctl_bin, X_OK) == 0, "HF_HFCTL_BIN=%s is not executable", G.hfctl_bin);
+    ck_assert_msg(G.bin_dir && G.source_dir, "set HF_BIN_DIR and HF_SOURCE_DIR (ctest does)");
+    snprintf(G.intake_bin, sizeof G.intake_bin, "%s/hf-intake", G.bin_dir);
+    snprintf(G.hfctl_bin, sizeof G.hfctl_bin, "%s/hfctl", G.bin_dir);
+    ck_assert_msg(access(G.intake_bin, X_OK) == 0, "%s is not executable", G.intake_bin);
+    ck_assert_msg(access(G.hfctl_bin, X_OK) == 0, "%s is not executable", G.hfctl_bin);
     /* A test killed while PostgreSQL was down (a timeout) leaves it down. */
     bool up = false;
     IT_WAIT_FOR(up, (db_connect(), PQstatus(G.db) == CONNECTION_OK), 5000);
@@ -1351,9 +1361,7 @@ static void it_teardown(void)
 int it_run_suite(const char *name, const TTest *const *tests, int n_tests, int timeout_s)
 {
     G.suite = name;
-    G.intake_bin = getenv("HF_INTAKE_BIN");
-    G.adherence_bin = getenv("HF_ADHERENCE_BIN");
-    G.hfctl_bin = getenv("HF_HFCTL_BIN");
+    G.bin_dir = getenv("HF_BIN_DIR");
     G.source_dir = getenv("HF_SOURCE_DIR");
     G.brokers = env_or("HF_KAFKA_BROKERS", "127.0.0.1:19092");
     G.pg_url = env_or("HF_PG_URL", "postgresql://postgres@127.0.0.1:15432/healthfleet");

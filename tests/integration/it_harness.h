@@ -98,8 +98,12 @@ void it_stop_all_ok(void);
 
 /* hf-intake on a free port; waits until it accepts connections. */
 pid_t it_start_intake(int *port, const char *const *env);
-/* hf-adherence with its metrics on a free port; waits until it answers. */
-pid_t it_start_pool(int *metrics_port, const char *const *env);
+/* Path of a fleet program in the build's bin/ ("hfctl", "hf-scheduler"),
+ * written into out; asserts it is executable. Returns out. */
+const char *it_bin(const char *program, char *out, size_t outsz);
+/* The pool binary hf-<pool> ("adherence") with its metrics on a free port;
+ * waits until it answers. */
+pid_t it_start_pool(const char *pool, int *metrics_port, const char *const *env);
 
 /* Runs a command to completion (stdout into out, stderr into the log) with a
  * deadline; returns its exit status, or -1 on timeout. */
