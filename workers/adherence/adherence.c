@@ -223,7 +223,8 @@ static int emit_invalidation(hf_pool_ctx *ctx, int64_t program_id, const char *k
 }
 
 /* The logged totals of every program day of the batch, in one query: day d
- * sums its meals; the strength window sums workouts of d-6..d. */
+ * sums its meals, typed in (NUTRITION) or analysed from a photo (MEAL_PHOTO,
+ * once VERIFIED: its payload carries the same top-level nutrient fields); the strength window sums workouts of d-6..d. */
 static const char *const days_sql =
     "SELECT d.program_id, d.day::text, c.nutrition_goals::text, c.strength_goals::text,"
     "  d.day BETWEEN p.start_date AND p.end_date AND (d.day <= (now() AT TIME ZONE 'UTC')::date"
@@ -240,7 +241,7 @@ static const char *const days_sql =
     "   coalesce(sum((payload->>'fiber_g')::float8), 0) AS fiber,"
     "   coalesce(sum((payload->>'sugar_g')::float8), 0) AS sugar,"
     "   coalesce(sum((payload->>'water_ml')::float8), 0) AS water"
-    "   FROM daily_logs WHERE program_id = p.id AND log_type = 'NUTRITION' AND status = 'VERIFIED'"
+    "   FROM daily_logs WHERE program_id = p.id AND log_type IN ('NUTRITION', 'MEAL_PHOTO') AND status = 'VERIFIED'"
     "   AND deleted_at IS NULL AND logged_at >= d.day AND logged_at < d.day + 1) n"
     " CROSS JOIN LATERAL (SELECT count(*) AS sessions, coalesce(sum((payload->>'minutes')::float8), 0) AS minutes"
     "   FROM daily_logs WHERE program_id = p.id AND log_type = 'WORKOUT' AND status = 'VERIFIED'"
