@@ -86,7 +86,7 @@ struct hf_pool_ctx {
 
     hf_metrics *metrics;
     hf_metric *m_processed, *m_replayed, *m_dead, *m_failed, *m_retry_outage, *m_retry_msg;
-    hf_metric *m_handler, *m_batch, *m_batch_size;
+    hf_metric *m_handler, *m_batch, *m_batch_size, *m_end_to_end;
 };
 
 hf_pg *hf_pool_pg(hf_pool_ctx *ctx)
@@ -529,9 +529,15 @@ static void process_batch(hf_pool_ctx *ctx)
     ctx->outage_streak = 0;
     atomic_store(&ctx->in_outage, false);
     /* Counted once the broker has them, so the counter never runs ahead of the topic. */
-    for (int i = 0; i < ctx->n_slots; i++)
+    int64_t now_ms = hf_time_now_us() / 1000;
+    for (int i = 0; i < ctx->n_slots; i++) {
         if (ctx->slots[i].poison)
             hf_metric_add(ctx->m_dead, 1);
+        rd_kafka_timestamp_type_t type;
+        int64_t created = rd_kafka_message_timestamp(ctx->slots[i].rk, &type);
+        if (!ctx->slots[i].poison && type == RD_KAFKA_TIMESTAMP_CREATE_TIME && created > 0 && now_ms >= created)
+            hf_metric_observe(ctx->m_end_to_end, (double)(now_ms - created) / 1e3);
+    }
     store_offsets(ctx);
     double took = (double)(hf_time_mono_us() - t0) / 1e6;
     hf_metric_observe(ctx->m_batch, took);
@@ -743,6 +749,10 @@ static void register_metrics(hf_pool_ctx *ctx)
     ctx->m_handler = hf_metrics_histogram(m, "hf_handler_seconds", "Handler time per message.", l);
     ctx->m_batch = hf_metrics_histogram(m, "hf_batch_seconds", "Time per committed batch, decode to offsets.", l);
     ctx->m_batch_size = hf_metrics_counter(m, "hf_batch_messages_total", "Messages in committed batches.", l);
+    ctx->m_end_to_end = hf_metrics_histogram(
+        m, "hf_end_to_end_seconds",
+        "From the producer handing a message to Kafka (its CreateTime) to its effect being committed and acknowledged.",
+        l);
     snprintf(l, sizeof l, "pool=\"%s\",reason=\"dependency\"", name);
     ctx->m_retry_outage = hf_metrics_counter(m, "hf_retries_total", "Retries, by reason.", l);
     snprintf(l, sizeof l, "pool=\"%s\",reason=\"message\"", name);

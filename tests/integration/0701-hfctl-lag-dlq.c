@@ -126,6 +126,9 @@ START_TEST(lag_and_dlq)
     IT_WAIT_FOR(ok, (drain = it_metric(metrics, "hf_drain_seconds{pool=\"adherence\"}")) == 0, 10000);
     ck_assert_msg(ok, "hf_drain_seconds is %g with no lag, want 0", drain);
     ck_assert(it_metric(metrics, "hf_message_cost_seconds{pool=\"adherence\"}") > 0);
+    /* The 30 logs waited while the pool was stopped: their end-to-end time counts that wait. */
+    ck_assert_int_eq(it_metric(metrics, "hf_end_to_end_seconds_count{pool=\"adherence\"}"), 30);
+    ck_assert(it_metric(metrics, "hf_end_to_end_seconds_sum{pool=\"adherence\"}") > 30 * 0.1);
 
     /* A log of a member who does not exist yet: dead-lettered. */
     long long late = it_sql_int("SELECT max(id) + 1000 FROM members");
