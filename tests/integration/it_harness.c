@@ -809,12 +809,14 @@ long it_request(struct it_http *r, const char *method, int port, const char *pat
         h = curl_slist_append(h, headers[i]);
     if (chunked)
         h = curl_slist_append(h, "Transfer-Encoding: chunked");
-    struct buf b = { 0 };
+    struct buf b = { 0 }, hb = { 0 };
     struct upload u = { body, body_len };
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "GET") == 0) {
@@ -842,6 +844,7 @@ long it_request(struct it_http *r, const char *method, int port, const char *pat
         it_note("%s http://127.0.0.1:%d%s: %s", method, port, path, curl_easy_strerror(rc));
     r->body = b.p ? b.p : strdup("");
     r->len = b.len;
+    r->headers = hb.p ? hb.p : strdup("");
     r->json = json_loads(r->body, 0, NULL);
     return r->status;
 }
@@ -865,8 +868,23 @@ long it_post(struct it_http *r, int port, const char *path, const char *key, con
     return it_request(r, "POST", port, path, h, body, strlen(body), false);
 }
 
+const char *it_http_header(const struct it_http *r, const char *name, char *out, size_t outsz)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            v += strspn(v, " ");
+            snprintf(out, outsz, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
 void it_http_free(struct it_http *r)
 {
+    free(r->headers);
     free(r->body);
     json_decref(r->json);
     memset(r, 0, sizeof *r);
