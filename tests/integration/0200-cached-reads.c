@@ -19,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hf_codec.h"
-#include "hf_schema.h"
-#include "hf_uuid.h"
 #include "it_harness.h"
 
 static int port, pool_metrics, cache_metrics;
@@ -37,37 +34,13 @@ static long get(struct it_http *r, const char *key, const char *path, const char
     return it_request(r, "GET", port, path, h, NULL, 0, false);
 }
 
-/* Produces a message of an internal schema, as a pool would after its commit. */
-static void produce(const char *schema_name, const char *json, const char *key)
-{
-    hf_schema_registry *reg = NULL;
-    struct hf_err err = { 0 };
-    ck_assert_int_eq(hf_schema_registry_new(&reg, &err), 0);
-    const struct hf_schema *s = hf_schema_latest(reg, schema_name);
-    ck_assert_ptr_nonnull(s);
-    json_t *fields = json_loads(json, 0, NULL);
-    ck_assert_ptr_nonnull(fields);
-    char id[HF_UUID_STRLEN], version[8];
-    hf_uuid_v4(id);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    ck_assert_msg(hf_codec_encode_json(s, fields, NULL, id, &buf, &err) == 0, "%s", err.msg);
-    snprintf(version, sizeof version, "%d", s->version);
-    const struct it_kv h[] = { { "hf-schema", s->name }, { "hf-version", version }, { "hf-event-id", id } };
-    it_produce(it_topic(s->family), key, buf.data, buf.size, h, 3, NULL, NULL);
-    msgpack_sbuffer_destroy(&buf);
-    json_decref(fields);
-    hf_schema_registry_free(reg);
-}
-
 static void invalidate(const char *entity, long long id, const char *kind)
 {
-    char json[256], key[24], at[40];
+    char json[256], at[40];
     it_ts(at, it_day(0), 0, 0, 0);
     snprintf(json, sizeof json, "{\"entity\":\"%s\",\"entity_id\":%lld,\"kind\":\"%s\",\"at\":\"%s\"}", entity, id, kind,
              at);
-    snprintf(key, sizeof key, "%lld", id);
-    produce("cache.invalidate", json, key);
+    it_emit("cache.invalidate", json);
 }
 
 /* Polls path until its body contains needle (true) or 20 s passed. */
@@ -152,9 +125,7 @@ START_TEST(cached_reads)
     ck_assert_msg(strstr(r.body, "avg_score") == NULL, "no week yet: %s", r.body);
     it_http_free(&r);
     snprintf(body, sizeof body, "{\"program_id\":%lld,\"week_start\":\"%s\"}", program, week);
-    char key[24];
-    snprintf(key, sizeof key, "%lld", program);
-    produce("job.adherence_weekly", body, key);
+    it_emit("job.adherence_weekly", body);
     ck_assert_msg(read_until(path, "avg_score"), "the weekly summary never showed");
 
     /* 5. Predictions: cached until the invalidation, then the new row. */

@@ -1,5 +1,9 @@
 #include "it_harness.h"
 
+#include "hf_codec.h"
+#include "hf_schema.h"
+#include "hf_uuid.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -880,6 +884,33 @@ const char *it_http_header(const struct it_http *r, const char *name, char *out,
         }
     }
     return NULL;
+}
+
+void it_emit(const char *schema_name, const char *json)
+{
+    hf_schema_registry *reg = NULL;
+    struct hf_err err = { 0 };
+    ck_assert_int_eq(hf_schema_registry_new(&reg, &err), 0);
+    const struct hf_schema *s = hf_schema_latest(reg, schema_name);
+    ck_assert_msg(s != NULL, "no schema %s", schema_name);
+    json_t *fields = json_loads(json, 0, NULL);
+    ck_assert_msg(fields != NULL, "not JSON: %s", json);
+    char id[HF_UUID_STRLEN], version[8], key[64];
+    hf_uuid_v4(id);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    ck_assert_msg(hf_codec_encode_json(s, fields, NULL, id, &buf, &err) == 0, "%s: %s", schema_name, err.msg);
+    const json_t *k = json_object_get(fields, s->key_field);
+    if (json_is_string(k))
+        snprintf(key, sizeof key, "%s", json_string_value(k));
+    else
+        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(k));
+    snprintf(version, sizeof version, "%d", s->version);
+    const struct it_kv h[] = { { "hf-schema", s->name }, { "hf-version", version }, { "hf-event-id", id } };
+    it_produce(it_topic(s->family), key, buf.data, buf.size, h, 3, NULL, NULL);
+    msgpack_sbuffer_destroy(&buf);
+    json_decref(fields);
+    hf_schema_registry_free(reg);
 }
 
 void it_http_free(struct it_http *r)

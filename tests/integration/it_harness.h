@@ -213,6 +213,11 @@ struct it_records {
  * (either may be NULL) receive where it landed. */
 void it_produce(const char *topic, const char *key, const void *value, size_t len, const struct it_kv *headers,
                 int n_headers, int32_t *partition, int64_t *offset);
+/* Produces a message of a built-in schema from its fields as JSON text, the
+ * way a pool's hf_pool_emit would (msgpack, key from the schema's key field,
+ * hf-schema/hf-version/hf-event-id headers, a random event id), to
+ * <prefix><family>; asserts it encodes and is acknowledged. */
+void it_emit(const char *schema_name, const char *json);
 /* Reads `topic` from the beginning of every partition until at least
  * min_count records were read and every partition is at its end, or until
  * timeout_ms. Returns the number read (all of them are in out). */
