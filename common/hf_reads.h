@@ -33,7 +33,8 @@ int hf_reads_load(hf_pg *pg, const struct hf_cache_ref *ref, char **body, size_t
 
 /* Cache-aside read of ref; redis may be NULL (PostgreSQL only). extra_key as
  * in hf_cache_get (may be NULL). Returns 0 with out filled, or what
- * hf_reads_load says; a Redis failure is not an error (out->degraded). */
+ * hf_reads_load says; a Redis failure is not an error (out->degraded).
+ * Whatever it returns, out must be released with hf_read_clear. */
 int hf_reads_get(hf_redis *redis, hf_pg *pg, const struct hf_cache_ref *ref, const char *extra_key,
                  struct hf_read *out, struct hf_err *err);
 
