@@ -96,8 +96,9 @@ static int lost(hf_redis *r, const char *what, struct hf_err *err)
         redisFree(r->ctx);
     r->ctx = NULL;
     r->quiet_until_us = hf_time_mono_us() + (int64_t)r->retry_ms * 1000;
+    /* what may point into the context just freed: use the copy */
     return hf_err_set(err, HF_EUNAVAIL, true, "Redis at %s:%d is away: %s (check HF_REDIS_URL and that it runs)",
-                      r->url.host, r->url.port, what);
+                      r->url.host, r->url.port, r->last_error);
 }
 
 static int handshake(hf_redis *r, const char *const *argv, int argc, struct hf_err *err)
