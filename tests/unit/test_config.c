@@ -37,6 +37,12 @@ static const struct {
     { "HF_INTAKE_QUEUE_MAX", offsetof(struct hf_config, intake_queue_max), 100, 10000000, 100000 },
     { "HF_INTAKE_AUTH_CACHE_S", offsetof(struct hf_config, intake_auth_cache_s), 0, 86400, 60 },
     { "HF_INTAKE_MAX_AGE_DAYS", offsetof(struct hf_config, intake_max_skew_days), 1, 36500, 730 },
+    { "HF_REDIS_TIMEOUT_MS", offsetof(struct hf_config, redis_timeout_ms), 1, 60000, 250 },
+    { "HF_REDIS_RETRY_MS", offsetof(struct hf_config, redis_retry_ms), 0, 600000, 1000 },
+    { "HF_CACHE_READS", offsetof(struct hf_config, cache_reads), 0, 1, 1 },
+    { "HF_RATE_USER_READ_RPM", offsetof(struct hf_config, rate_user_read_rpm), 1, 100000000, 100 },
+    { "HF_RATE_USER_WRITE_RPM", offsetof(struct hf_config, rate_user_write_rpm), 1, 100000000, 60 },
+    { "HF_RATE_LOCAL_SHARE", offsetof(struct hf_config, rate_local_share), 1, 10000, 1 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
