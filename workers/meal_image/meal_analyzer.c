@@ -306,7 +306,7 @@ static void on_answer(struct slot *s, CURLcode rc)
         return;
     }
     char why[256];
-    snprintf(why, sizeof why, "the vision service failed after %d tries (%s)", s->attempts + 1, what);
+    snprintf(why, sizeof why, "the vision service failed after %d tr%s (%s)", s->attempts + 1, s->attempts ? "ies" : "y", what);
     finish(s, MEAL_VISION_FAILED, "%s", why);
 }
 
