@@ -12,6 +12,8 @@
 #include "hf_pg.h"
 #include "hf_schema.h"
 
+int hfctl_insights(const struct hf_config *cfg, int argc, char **argv); /* hfctl_insights.c */
+
 static void usage(void)
 {
     fputs("usage: hfctl COMMAND\n"
@@ -20,7 +22,9 @@ static void usage(void)
           "  topics ensure           create every topic the fleet uses (idempotent)\n"
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
-          "  config                  list every environment variable with its default\n",
+          "  config                  list every environment variable with its default\n"
+          "  insights refresh (--all | MEMBER_ID...)\n"
+          "                          queue insight recomputations (job.insight_refresh)\n",
           stderr);
 }
 
@@ -164,6 +168,8 @@ int main(int argc, char **argv)
         return cmd_client(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
+    if (strcmp(cmd, "insights") == 0)
+        return hfctl_insights(&cfg, argc - 2, argv + 2);
     usage();
     return 2;
 }
