@@ -11,8 +11,7 @@
 #include "hf_migrate.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
-
-int hfctl_insights(const struct hf_config *cfg, int argc, char **argv); /* hfctl_insights.c */
+#include "hfctl.h"
 
 static void usage(void)
 {
@@ -23,6 +22,9 @@ static void usage(void)
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
           "  config                  list every environment variable with its default\n"
+          "  lag [POOL|GROUP] [--json]\n"
+          "                          lag per consumer group and partition, from the broker\n"
+          "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n"
           "  insights refresh (--all | MEMBER_ID...)\n"
           "                          queue insight recomputations (job.insight_refresh)\n",
           stderr);
@@ -147,6 +149,22 @@ static int cmd_config(void)
     return 0;
 }
 
+bool hfctl_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], flag) == 0)
+            return true;
+    return false;
+}
+
+const char *hfctl_option(int argc, char **argv, const char *option)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], option) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     struct hf_config cfg;
@@ -168,6 +186,10 @@ int main(int argc, char **argv)
         return cmd_client(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
+    if (strcmp(cmd, "lag") == 0)
+        return hfctl_lag(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "dlq") == 0)
+        return hfctl_dlq(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "insights") == 0)
         return hfctl_insights(&cfg, argc - 2, argv + 2);
     usage();

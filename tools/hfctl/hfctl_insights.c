@@ -11,8 +11,7 @@
 #include "hf_schema.h"
 #include "hf_time.h"
 #include "hf_uuid.h"
-
-int hfctl_insights(const struct hf_config *cfg, int argc, char **argv);
+#include "hfctl.h"
 
 static int send_job(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const char *member,
                     const char *trigger, struct hf_err *err)
