@@ -11,6 +11,7 @@
 #include "hf_migrate.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
+#include "hfctl.h"
 
 static void usage(void)
 {
@@ -20,7 +21,10 @@ static void usage(void)
           "  topics ensure           create every topic the fleet uses (idempotent)\n"
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
-          "  config                  list every environment variable with its default\n",
+          "  config                  list every environment variable with its default\n"
+          "  model list MEMBER       a member's model versions (retraining pool)\n"
+          "  model rollback MEMBER KIND\n"
+          "                          activate the previous passing version; refresh predictions\n",
           stderr);
 }
 
@@ -162,6 +166,8 @@ int main(int argc, char **argv)
         return cmd_topics(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "client") == 0)
         return cmd_client(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "model") == 0)
+        return hfctl_model(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
     usage();
