@@ -81,6 +81,7 @@ static const struct var vars[] = {
     /* scheduler */
 
     /* retraining */
+    I(retrain_every_logs, "HF_RETRAIN_EVERY_LOGS", "7", 0, 100000, "a member's models are retrained every this many new logs (0: only on schedule)"),
 
     /* insights */
 

@@ -67,6 +67,7 @@ struct hf_config {
     /* scheduler */
 
     /* retraining */
+    int retrain_every_logs;
 
     /* insights */
 

@@ -26,7 +26,10 @@ static void usage(void)
           "                          lag per consumer group and partition, from the broker\n"
           "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n"
           "  insights refresh (--all | MEMBER_ID...)\n"
-          "                          queue insight recomputations (job.insight_refresh)\n",
+          "                          queue insight recomputations (job.insight_refresh)\n"
+          "  model list MEMBER       a member's model versions (retraining pool)\n"
+          "  model rollback MEMBER KIND\n"
+          "                          activate the previous passing version; refresh predictions\n",
           stderr);
 }
 
@@ -184,6 +187,8 @@ int main(int argc, char **argv)
         return cmd_topics(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "client") == 0)
         return cmd_client(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "model") == 0)
+        return hfctl_model(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
     if (strcmp(cmd, "lag") == 0)
