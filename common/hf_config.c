@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #define HF_DEFAULT_MIGRATIONS_DIR HF_SOURCE_DIR "/migrations"
+#define HF_DEFAULT_SCHEDULES HF_SOURCE_DIR "/scheduler/schedules.json"
 
 enum kind { STR, INT };
 
@@ -57,6 +58,11 @@ static const struct var vars[] = {
     /* cache, cached reads, rate limits */
 
     /* scheduler */
+    S(schedules, "HF_SCHEDULES", HF_DEFAULT_SCHEDULES, "the schedules file (scheduler/README.md)"),
+    I(scheduler_lease_ms, "HF_SCHEDULER_LEASE_MS", "15000", 1000, 600000, "leader lease: a replica takes over this long after the leader last renewed"),
+    I(scheduler_tick_ms, "HF_SCHEDULER_TICK_MS", "500", 10, 60000, "how often the scheduler looks for due firings"),
+    I(scheduler_grace_ms, "HF_SCHEDULER_GRACE_MS", "60000", 0, 86400000, "a firing decided later than this after its time was missed: its schedule's catch_up decides"),
+    I(scheduler_page, "HF_SCHEDULER_PAGE", "1000", 1, 100000, "rows per fan-out query (members, programs, ingredients)"),
 
     /* retraining */
 

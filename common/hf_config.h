@@ -43,6 +43,11 @@ struct hf_config {
     /* cache, cached reads, rate limits */
 
     /* scheduler */
+    char schedules[512];
+    int scheduler_lease_ms;
+    int scheduler_tick_ms;
+    int scheduler_grace_ms;
+    int scheduler_page;
 
     /* retraining */
 

@@ -90,10 +90,11 @@ static int parse_args(struct hf_schedule *sc, json_t *args, struct hf_err *err)
     json_t *v;
     json_object_foreach(args, key, v)
     {
-        if (!kinds[sc->job].arg || strcmp(key, kinds[sc->job].arg) != 0)
-            return hf_err_set(err, HF_EINVAL, false, "job %s takes %s%s%s, not \"%s\"", kinds[sc->job].name,
-                              kinds[sc->job].arg ? "only args." : "no args", kinds[sc->job].arg ? kinds[sc->job].arg : "",
-                              "", key);
+        if (!kinds[sc->job].arg)
+            return hf_err_set(err, HF_EINVAL, false, "job %s takes no args, not \"%s\"", kinds[sc->job].name, key);
+        if (strcmp(key, kinds[sc->job].arg) != 0)
+            return hf_err_set(err, HF_EINVAL, false, "job %s takes only args.%s, not \"%s\"", kinds[sc->job].name,
+                              kinds[sc->job].arg, key);
         if (!json_is_integer(v) || json_integer_value(v) < kinds[sc->job].lo ||
             json_integer_value(v) > kinds[sc->job].hi)
             return hf_err_set(err, HF_EINVAL, false, "args.%s must be an integer from %d to %d", key,

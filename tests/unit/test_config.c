@@ -37,6 +37,10 @@ static const struct {
     { "HF_INTAKE_QUEUE_MAX", offsetof(struct hf_config, intake_queue_max), 100, 10000000, 100000 },
     { "HF_INTAKE_AUTH_CACHE_S", offsetof(struct hf_config, intake_auth_cache_s), 0, 86400, 60 },
     { "HF_INTAKE_MAX_AGE_DAYS", offsetof(struct hf_config, intake_max_skew_days), 1, 36500, 730 },
+    { "HF_SCHEDULER_LEASE_MS", offsetof(struct hf_config, scheduler_lease_ms), 1000, 600000, 15000 },
+    { "HF_SCHEDULER_TICK_MS", offsetof(struct hf_config, scheduler_tick_ms), 10, 60000, 500 },
+    { "HF_SCHEDULER_GRACE_MS", offsetof(struct hf_config, scheduler_grace_ms), 0, 86400000, 60000 },
+    { "HF_SCHEDULER_PAGE", offsetof(struct hf_config, scheduler_page), 1, 100000, 1000 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
@@ -51,6 +55,7 @@ static const struct {
     { "HF_MIGRATIONS_DIR", offsetof(struct hf_config, migrations_dir), sizeof(((struct hf_config *)0)->migrations_dir) },
     { "HF_INSTANCE", offsetof(struct hf_config, instance), sizeof(((struct hf_config *)0)->instance) },
     { "HF_LOG_LEVEL", offsetof(struct hf_config, log_level), sizeof(((struct hf_config *)0)->log_level) },
+    { "HF_SCHEDULES", offsetof(struct hf_config, schedules), sizeof(((struct hf_config *)0)->schedules) },
 };
 #define N_STRS (sizeof STRS / sizeof STRS[0])
 
