@@ -20,9 +20,16 @@ static void usage(void)
           "  topics ensure           create every topic the fleet uses (idempotent)\n"
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
-          "  config                  list every environment variable with its default\n",
+          "  config                  list every environment variable with its default\n"
+          "  schedule list           every schedule, its last firing and next fire time\n"
+          "  schedule next NAME [N] [--after TIME]\n"
+          "                          the next N fire times of a schedule, UTC and local\n"
+          "  schedule fire NAME [--wait S]\n"
+          "                          record a manual firing; the scheduler's leader produces it\n",
           stderr);
 }
+
+int hfctl_schedule(const struct hf_config *cfg, int argc, char **argv);
 
 static void print_migration(void *arg, const struct hf_migration *m)
 {
@@ -162,6 +169,8 @@ int main(int argc, char **argv)
         return cmd_topics(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "client") == 0)
         return cmd_client(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "schedule") == 0)
+        return hfctl_schedule(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
     usage();
