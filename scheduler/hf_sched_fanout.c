@@ -56,6 +56,7 @@ static const struct {
     /* the week before the firing's week (Monday to Sunday, in its zone) */
     [HF_JOB_ADHERENCE_WEEKLY] = { "job.adherence_weekly",
                                   "SELECT p.id, (date_trunc('week', $3::date)::date - 7)::text FROM care_programs p"
+                                  " JOIN members m ON m.id = p.member_id AND m.deleted_at IS NULL"
                                   " WHERE p.id > $1::bigint AND p.status = 'ACTIVE' AND p.deleted_at IS NULL"
                                   "  AND p.start_date <= date_trunc('week', $3::date)::date - 1"
                                   "  AND p.end_date >= date_trunc('week', $3::date)::date - 7"

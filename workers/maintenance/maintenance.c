@@ -26,31 +26,39 @@ struct maint_job {
 
 static const char *const families[] = { "jobs.maintenance", NULL };
 
+/* One statement per table: the delete and its audit rows succeed or fail
+ * together. hf_pg prepares statements by the address of their text, so
+ * each is a literal of its own. */
+#define PURGE_SQL(t)                                                                                        \
+    "WITH d AS (DELETE FROM " t " WHERE deleted_at < now() - make_interval(days => $1::int)"               \
+    " RETURNING id, deleted_at),"                                                                           \
+    " a AS (INSERT INTO audit_logs (actor_id, target_resource, action, details)"                           \
+    "  SELECT 'hf-maintenance', '" t "/' || id, 'PURGE', jsonb_build_object('deleted_at', deleted_at,"    \
+    "   'days', $1::int, 'trigger', $2::text) FROM d RETURNING 1)"                                         \
+    " SELECT count(*) FROM a"
+
 /* Children first: purging a member cascades to whatever of theirs is left,
  * but each row that was itself soft-deleted gets its own audit row. */
-static const char *const purge_tables[] = { "daily_logs", "care_programs", "members", "users" };
+static const struct {
+    const char *table, *sql;
+} purges[] = {
+    { "daily_logs", PURGE_SQL("daily_logs") },
+    { "care_programs", PURGE_SQL("care_programs") },
+    { "members", PURGE_SQL("members") },
+    { "users", PURGE_SQL("users") },
+};
 
 static int purge(hf_pool_ctx *ctx, const struct maint_job *job, const char *event_id, struct hf_err *err)
 {
     char days[16];
     snprintf(days, sizeof days, "%lld", (long long)(job->has_days ? job->days : 30));
     const char *params[] = { days, job->trigger };
-    for (size_t i = 0; i < sizeof purge_tables / sizeof purge_tables[0]; i++) {
-        const char *t = purge_tables[i];
-        char sql[900];
-        snprintf(sql, sizeof sql,
-                 "WITH d AS (DELETE FROM %s WHERE deleted_at < now() - make_interval(days => $1::int)"
-                 " RETURNING id, deleted_at),"
-                 " a AS (INSERT INTO audit_logs (actor_id, target_resource, action, details)"
-                 "  SELECT 'hf-maintenance', '%s/' || id, 'PURGE', jsonb_build_object('deleted_at', deleted_at,"
-                 "   'days', $1::int, 'trigger', $2::text) FROM d RETURNING 1)"
-                 " SELECT count(*) FROM a",
-                 t, t);
+    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
         PGresult *res = NULL;
-        int rc = hf_pg_exec(hf_pool_pg(ctx), sql, 2, params, &res, err);
+        int rc = hf_pg_exec(hf_pool_pg(ctx), purges[i].sql, 2, params, &res, err);
         if (rc == 0 && PQgetvalue(res, 0, 0)[0] != '0')
-            hf_log(HF_LOG_INFO, event_id, "purge %s: %s rows deleted more than %s days ago", t, PQgetvalue(res, 0, 0),
-                   days);
+            hf_log(HF_LOG_INFO, event_id, "purge %s: %s rows deleted more than %s days ago", purges[i].table,
+                   PQgetvalue(res, 0, 0), days);
         PQclear(res);
         if (rc)
             return rc;
