@@ -21,14 +21,10 @@ static char sched_path[512];
 
 static void write_schedules(void)
 {
-    const char *dir = getenv("HF_IT_LOG_DIR");
-    snprintf(sched_path, sizeof sched_path, "%s/%s-schedules.json", dir ? dir : "/tmp", it_tag());
-    FILE *f = fopen(sched_path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("{\"schedules\": [{\"name\": \"every-second\", \"cron\": \"* * * * * *\", \"job\": \"purge\","
-          " \"args\": {\"days\": 30}, \"catch_up\": \"skip\"}]}\n",
-          f);
-    fclose(f);
+    snprintf(sched_path, sizeof sched_path, "%s",
+             it_write_file("schedules.json",
+                           "{\"schedules\": [{\"name\": \"every-second\", \"cron\": \"* * * * * *\", \"job\": \"purge\","
+                           " \"args\": {\"days\": 30}, \"catch_up\": \"skip\"}]}\n"));
 }
 
 static long long firings(const char *extra)
@@ -111,7 +107,6 @@ START_TEST(replicas_and_takeover)
     ck_assert_int_eq(distinct, n);
     ck_assert_int_le(got, n + 1);
     it_records_free(&rs);
-    remove(sched_path);
 }
 END_TEST
 

@@ -19,20 +19,16 @@ static char sched_path[512];
 
 static void write_schedules(void)
 {
-    const char *dir = getenv("HF_IT_LOG_DIR");
-    snprintf(sched_path, sizeof sched_path, "%s/%s-schedules.json", dir ? dir : "/tmp", it_tag());
-    FILE *f = fopen(sched_path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("{\"schedules\": [\n"
-          " {\"name\": \"cu-skip\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"skip\"},\n"
-          " {\"name\": \"cu-once\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"once\"},\n"
-          " {\"name\": \"cu-each\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"each\","
-          " \"catch_up_max\": 3},\n"
-          " {\"name\": \"cu-new\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"each\","
-          " \"catch_up_max\": 3}\n"
-          "]}\n",
-          f);
-    fclose(f);
+    snprintf(sched_path, sizeof sched_path, "%s",
+             it_write_file("schedules.json",
+                           "{\"schedules\": [\n"
+                           " {\"name\": \"cu-skip\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"skip\"},\n"
+                           " {\"name\": \"cu-once\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"once\"},\n"
+                           " {\"name\": \"cu-each\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"each\","
+                           " \"catch_up_max\": 3},\n"
+                           " {\"name\": \"cu-new\", \"cron\": \"* * * * *\", \"job\": \"purge\", \"catch_up\": \"each\","
+                           " \"catch_up_max\": 3}\n"
+                           "]}\n"));
 }
 
 static long long count_upto(const char *schedule, long long m)
@@ -106,7 +102,6 @@ START_TEST(catch_up_policies)
     it_note("%lld firings, %d jobs on the topic", n, got);
     ck_assert_int_eq(got, n);
     it_records_free(&rs);
-    remove(sched_path);
 }
 END_TEST
 

@@ -30,27 +30,22 @@
 
 #include "it_harness.h"
 
-static char sched_path[512], env_path[600], hfctl[512];
+static char env_path[600], hfctl[512];
 
 static void write_schedules(void)
 {
-    const char *dir = getenv("HF_IT_LOG_DIR");
-    snprintf(sched_path, sizeof sched_path, "%s/%s-schedules.json", dir ? dir : "/tmp", it_tag());
-    snprintf(env_path, sizeof env_path, "HF_SCHEDULES=%s", sched_path);
-    FILE *f = fopen(sched_path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("{\"schedules\": [\n"
-          " {\"name\": \"t-retrain\", \"cron\": \"0 0 1 1 *\", \"job\": \"retrain\"},\n"
-          " {\"name\": \"t-insights\", \"cron\": \"0 0 1 1 *\", \"job\": \"insight_refresh\"},\n"
-          " {\"name\": \"t-cache\", \"cron\": \"0 0 1 1 *\", \"job\": \"cache_warm\", \"args\": {\"active_days\": 7}},\n"
-          " {\"name\": \"t-stale\", \"cron\": \"0 0 1 1 *\", \"job\": \"ingredient_stale\"},\n"
-          " {\"name\": \"t-weekly\", \"cron\": \"0 0 1 1 *\", \"job\": \"adherence_weekly\"},\n"
-          " {\"name\": \"t-purge\", \"cron\": \"0 0 1 1 *\", \"job\": \"purge\", \"args\": {\"days\": 30}},\n"
-          " {\"name\": \"t-partitions\", \"cron\": \"0 0 1 1 *\", \"job\": \"partitions\", \"args\": {\"months\": 6}},\n"
-          " {\"name\": \"berlin\", \"cron\": \"30 2 * * *\", \"time_zone\": \"Europe/Berlin\", \"job\": \"retrain\"}\n"
-          "]}\n",
-          f);
-    fclose(f);
+    snprintf(env_path, sizeof env_path, "HF_SCHEDULES=%s",
+             it_write_file("schedules.json",
+                           "{\"schedules\": [\n"
+                           " {\"name\": \"t-retrain\", \"cron\": \"0 0 1 1 *\", \"job\": \"retrain\"},\n"
+                           " {\"name\": \"t-insights\", \"cron\": \"0 0 1 1 *\", \"job\": \"insight_refresh\"},\n"
+                           " {\"name\": \"t-cache\", \"cron\": \"0 0 1 1 *\", \"job\": \"cache_warm\", \"args\": {\"active_days\": 7}},\n"
+                           " {\"name\": \"t-stale\", \"cron\": \"0 0 1 1 *\", \"job\": \"ingredient_stale\"},\n"
+                           " {\"name\": \"t-weekly\", \"cron\": \"0 0 1 1 *\", \"job\": \"adherence_weekly\"},\n"
+                           " {\"name\": \"t-purge\", \"cron\": \"0 0 1 1 *\", \"job\": \"purge\", \"args\": {\"days\": 30}},\n"
+                           " {\"name\": \"t-partitions\", \"cron\": \"0 0 1 1 *\", \"job\": \"partitions\", \"args\": {\"months\": 6}},\n"
+                           " {\"name\": \"berlin\", \"cron\": \"30 2 * * *\", \"time_zone\": \"Europe/Berlin\", \"job\": \"retrain\"}\n"
+                           "]}\n"));
 }
 
 /* hfctl with the test's schedules; returns its exit status. */
@@ -271,7 +266,6 @@ START_TEST(fanout)
     ck_assert_msg(ok, "partition %s not created", part);
 
     it_stop_all_ok();
-    remove(sched_path);
 }
 END_TEST
 

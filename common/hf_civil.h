@@ -1,5 +1,5 @@
 /* hf_civil: proleptic Gregorian calendar arithmetic on day numbers (days
- * since 1970-01-01), for the cron and time zone modules. Header only: pure
+ * since 1970-01-01), shared by hf_time, the cron and time zone modules. Header only: pure
  * functions, no state. Algorithms after H. Hinnant, "chrono-compatible
  * low-level date algorithms". */
 #ifndef HF_CIVIL_H
