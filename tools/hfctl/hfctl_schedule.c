@@ -14,8 +14,7 @@
 #include "hf_sched_conf.h"
 #include "hf_sched_store.h"
 #include "hf_time.h"
-
-int hfctl_schedule(const struct hf_config *cfg, int argc, char **argv);
+#include "hfctl.h"
 
 static void format_at(int64_t t, int32_t off, char *out, size_t outsz)
 {

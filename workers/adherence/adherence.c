@@ -141,7 +141,29 @@ static int record_log(hf_pool_ctx *ctx, struct state *st, const struct hf_msg *m
     return 0;
 }
 
-/* One statement for the whole batch's logs: the rows travel as one JSON array. */
+/* Every RETRAIN_EVERY new logs a model learns from, a member's models are
+ * retrained (002: "every 7 new logs"). Workouts and wearable readings do not
+ * count: a watch would retrain someone every hour. */
+#define RETRAIN_EVERY 7
+
+static int emit_retrain(hf_pool_ctx *ctx, int64_t member_id, long long milestone, struct hf_err *err)
+{
+    char trigger[64];
+    snprintf(trigger, sizeof trigger, "new_logs:%lld:%lld", (long long)member_id, milestone);
+    json_t *job = json_pack("{s:I, s:s, s:s}", "member_id", (json_int_t)member_id, "reason", "new_logs", "trigger",
+                            trigger);
+    int rc = job ? hf_pool_emit(ctx, "job.retrain", job, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    json_decref(job);
+    return rc;
+}
+
+/* One statement for the whole batch's logs: the rows travel as one JSON
+ * array. It returns, per member, the logs that were really new (a replayed
+ * row conflicts and is not counted) and how many there were before, so a
+ * member who crosses a multiple of RETRAIN_EVERY gets one retrain job, named
+ * by the milestone so that a replay emits the same id. A replay after a crash
+ * between COMMIT and produce loses that job; the nightly retraining fan-out
+ * catches the member up. */
 static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
 {
     if (json_array_size(st->rows) == 0)
@@ -149,16 +171,29 @@ static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
     char *text = json_dumps(st->rows, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (!text)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    PGresult *res = NULL;
     const char *params[] = { text };
-    int rc = hf_pg_exec(hf_pool_pg(ctx),
-                        "INSERT INTO daily_logs (event_id, member_id, program_id, log_type, payload, source_client,"
-                        " logged_at)"
-                        " SELECT r.event_id, r.member_id, r.program_id, r.log_type, r.payload, r.source_client,"
-                        " r.logged_at FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, member_id bigint,"
-                        " program_id bigint, log_type text, payload jsonb, source_client bigint, logged_at timestamptz)"
-                        " ON CONFLICT (event_id, logged_at) DO NOTHING",
-                        1, params, NULL, err);
+    int rc = hf_pg_exec(
+        hf_pool_pg(ctx),
+        "WITH ins AS (INSERT INTO daily_logs (event_id, member_id, program_id, log_type, payload, source_client,"
+        "   logged_at)"
+        "  SELECT r.event_id, r.member_id, r.program_id, r.log_type, r.payload, r.source_client,"
+        "  r.logged_at FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, member_id bigint,"
+        "  program_id bigint, log_type text, payload jsonb, source_client bigint, logged_at timestamptz)"
+        "  ON CONFLICT (event_id, logged_at) DO NOTHING RETURNING member_id, log_type),"
+        " fresh AS (SELECT member_id, count(*) AS n FROM ins"
+        "  WHERE log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') GROUP BY member_id)"
+        /* The statement's snapshot does not see its own inserts: this counts the logs from before. */
+        " SELECT f.member_id, f.n, (SELECT count(*) FROM daily_logs l WHERE l.member_id = f.member_id"
+        "  AND l.log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') AND l.deleted_at IS NULL) FROM fresh f",
+        1, params, &res, err);
     free(text);
+    for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
+        long long before = atoll(PQgetvalue(res, r, 2)), after = before + atoll(PQgetvalue(res, r, 1));
+        if (after / RETRAIN_EVERY > before / RETRAIN_EVERY)
+            rc = emit_retrain(ctx, atoll(PQgetvalue(res, r, 0)), after / RETRAIN_EVERY * RETRAIN_EVERY, err);
+    }
+    PQclear(res);
     return rc;
 }
 
