@@ -68,7 +68,7 @@ static int cmd_topics(const struct hf_config *cfg, int argc, char **argv)
         fprintf(stderr, "hfctl: %s\n", err.msg);
         return 1;
     }
-    static const char *const pools[] = { "adherence" };
+    static const char *const pools[] = { "adherence", "maintenance" };
     const char *families[48];
     char names[64][160];
     const char *list[64];
