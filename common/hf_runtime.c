@@ -660,20 +660,17 @@ static int make_consumer(hf_pool_ctx *ctx, struct hf_err *err)
     while (ctx->def->families[nfam])
         nfam++;
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(nfam);
-    char topics[16][128];
-    const char *names[17];
     for (int i = 0; i < nfam && i < 16; i++) {
-        hf_config_topic(&ctx->cfg, ctx->def->families[i], topics[i], sizeof topics[i]);
-        names[i] = topics[i];
-        rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+        char topic[128];
+        hf_config_topic(&ctx->cfg, ctx->def->families[i], topic, sizeof topic);
+        rd_kafka_topic_partition_list_add(subs, topic, RD_KAFKA_PARTITION_UA);
     }
-    names[nfam] = ctx->dlq_topic;
-    int rc = hf_kafka_ensure_topics(&ctx->cfg, names, (size_t)nfam + 1, err);
-    if (rc == 0) {
-        rd_kafka_resp_err_t e = rd_kafka_subscribe(ctx->consumer, subs);
-        if (e)
-            rc = hf_err_set(err, HF_EIO, false, "subscribe: %s", rd_kafka_err2str(e));
-    }
+    /* Topics were ensured at start, if Kafka was there; if it was away, the
+     * subscription waits for it (a pool must not exit on a broker outage). */
+    int rc = 0;
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(ctx->consumer, subs);
+    if (e)
+        rc = hf_err_set(err, HF_EIO, false, "subscribe: %s", rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(subs);
     return rc;
 }
@@ -830,16 +827,26 @@ static void release_batch(hf_pool_ctx *ctx)
     ctx->n_slots = 0;
 }
 
-/* A pool creates the topics it reads and its dead-letter topic, so a new
- * pool needs no other step to run. A failure is only logged: the topics may
- * exist already, and a broker that is away is retried by the consumer. */
+/* A pool creates every topic of the fleet (those it reads, those it may emit
+ * to) and its dead-letter topic, so a new pool or a new topic prefix needs no
+ * other step to run. A failure is only logged: the topics may exist already,
+ * and a broker that is away is retried by the consumer. */
 static void ensure_own_topics(hf_pool_ctx *ctx)
 {
-    char names[33][160];
-    const char *list[33];
+    const char *families[48];
+    size_t nf = hf_schema_families(ctx->schemas, true, families, 48);
+    char names[50][160];
+    const char *list[50];
     size_t n = 0;
-    for (size_t i = 0; ctx->def->families[i] && n < 32; i++)
-        hf_config_topic(&ctx->cfg, ctx->def->families[i], names[n++], sizeof names[0]);
+    for (size_t i = 0; i < nf; i++)
+        hf_config_topic(&ctx->cfg, families[i], names[n++], sizeof names[0]);
+    for (size_t i = 0; ctx->def->families[i] && n < 49; i++) {
+        bool known = false;
+        for (size_t j = 0; j < nf && !known; j++)
+            known = strcmp(families[j], ctx->def->families[i]) == 0;
+        if (!known)
+            hf_config_topic(&ctx->cfg, ctx->def->families[i], names[n++], sizeof names[0]);
+    }
     snprintf(names[n++], sizeof names[0], "%s", ctx->dlq_topic);
     for (size_t i = 0; i < n; i++)
         list[i] = names[i];
