@@ -1,54 +1,27 @@
 /* hf-openapi: writes the intake's OpenAPI document (hf_openapi.h).
  *   hf-openapi [FILE]        the document, to FILE or stdout
  *   hf-openapi --check FILE  exit 1 when FILE (the committed copy) differs */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hf_openapi.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* 0 when the file holds exactly text; else tells how to refresh it. */
 static int check(const char *path, const char *text)
 {
-    size_t len;
-    char *have = slurp(path, &len);
-    if (!have) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
         fprintf(stderr, "hf-openapi: cannot read %s\n", path);
         return 1;
     }
     size_t i = 0, line = 1;
-    while (i < len && text[i] && have[i] == text[i])
-        line += have[i++] == '\n';
-    int same = i == len && text[i] == '\0';
-    free(have);
+    int c;
+    while ((c = getc(f)) != EOF && text[i] == (char)c)
+        line += text[i++] == '\n';
+    bool same = c == EOF && text[i] == '\0';
+    fclose(f);
     if (same)
         return 0;
     fprintf(stderr,
