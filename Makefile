@@ -38,9 +38,12 @@ test: build build-asan build-fuzz stack
 	@tests/fuzz/run $(FUZZ_BUILD)/bin 5
 	@eval "$$(tools/stack env)" && cd $(ASAN_BUILD) && ctest --output-on-failure
 
-# Each libFuzzer target for FUZZ_SECONDS (60), after its saved findings.
-fuzz: build-fuzz
+# Each libFuzzer target for FUZZ_SECONDS (60), after its saved findings; then
+# the intake against its OpenAPI document with many more schemathesis examples
+# than make test runs (tests/contract/run --long, a random seed).
+fuzz: build-fuzz build-asan stack
 	@tests/fuzz/run $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+	@eval "$$(tools/stack env)" && BUILD=$(ASAN_BUILD) tests/contract/run --long
 
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest -L unit --output-on-failure

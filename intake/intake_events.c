@@ -1,6 +1,8 @@
 #include "intake_events.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf_codec.h"
@@ -30,6 +32,53 @@ static int choose_id(const json_t *event, int64_t client_id, const char *idempot
     return hf_uuid_v4(out) ? hf_err_set(err, HF_EIO, true, "no randomness for an event id") : 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    unsigned cp = len == 1 ? p[0] : p[0] & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    static const unsigned min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    return cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : len;
+}
+
+/* Text whose parts were cut to fixed buffers (a path cut inside a message,
+ * the message cut again): the bytes of broken sequences are dropped. */
+static json_t *cut_text(const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *clean = malloc(n + 1);
+    if (!clean)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        if (!len) {
+            i++;
+            continue;
+        }
+        memcpy(clean + o, s + i, len);
+        o += len;
+        i += len;
+    }
+    json_t *j = json_stringn(clean, o);
+    free(clean);
+    return j;
+}
+
+json_t *intake_error_body(const char *code, const char *message, const char *field)
+{
+    json_t *e = json_pack("{s:s, s:o}", "code", code, "message", cut_text(message));
+    if (e && field && *field)
+        json_object_set_new(e, "field", cut_text(field));
+    return e ? json_pack("{s:o}", "error", e) : NULL;
+}
+
 int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *reg, const json_t *event,
                          int64_t client_id, const char *idempotency_key, int index, struct intake_record *rec,
                          struct hf_err *err)
@@ -47,7 +96,9 @@ int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *
     if (ver && !json_is_null(ver)) {
         if (!json_is_integer(ver))
             return hf_err_field(err, HF_EINVAL, "schema_version", "schema_version must be a whole number");
-        s = hf_schema_find(reg, name, (int)json_integer_value(ver));
+        json_int_t v = json_integer_value(ver);
+        /* Checked before narrowing: 4294967297 must not become version 1. */
+        s = v >= 1 && v <= INT_MAX ? hf_schema_find(reg, name, (int)v) : NULL;
         if (!s && hf_schema_latest(reg, name))
             return hf_err_field(err, HF_EINVAL, "schema_version", "%s has no version %lld (newest is %d)", name,
                                 (long long)json_integer_value(ver), hf_schema_latest(reg, name)->version);

@@ -35,4 +35,12 @@ int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *
                          int64_t client_id, const char *idempotency_key, int index, struct intake_record *rec,
                          struct hf_err *err);
 
+/* The intake's error body, {"error":{"code","message","field"}} (field left
+ * out when NULL or empty). A message cut to a fixed buffer (hf_err) may end
+ * inside a UTF-8 sequence, e.g. a long non-ASCII field name: the incomplete
+ * tail is dropped, so the body is always valid JSON (jansson refuses invalid
+ * UTF-8, and the connection used to be closed without an answer). New
+ * reference; NULL only when out of memory. */
+json_t *intake_error_body(const char *code, const char *message, const char *field);
+
 #endif

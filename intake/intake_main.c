@@ -15,6 +15,7 @@
 #include "hf_kafka.h"
 #include "hf_log.h"
 #include "hf_metrics.h"
+#include "hf_openapi.h"
 #include "hf_time.h"
 #include "intake_auth.h"
 #include "intake_events.h"
@@ -29,7 +30,7 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-enum route { R_NONE, R_EVENT, R_BATCH, R_READ, R_HEALTH, R_READY, R_METRICS };
+enum route { R_NONE, R_EVENT, R_BATCH, R_READ, R_HEALTH, R_READY, R_METRICS, R_OPENAPI };
 
 struct item {
     struct req *req;
@@ -71,6 +72,7 @@ struct intake {
     intake_reads *reads;
     hf_producer *producer;
     hf_metrics *metrics;
+    char *openapi; /* the API's document (hf_openapi.h), made once at start */
     hf_metric *m_accepted, *m_rejected, *m_latency;
     hf_metric *m_status[600];
     atomic_int in_flight;
@@ -104,24 +106,22 @@ static enum MHD_Result send_json(struct intake *in, struct MHD_Connection *conn,
     return res;
 }
 
-static json_t *error_body(const char *code, const char *message, const char *field)
-{
-    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
-    if (field && *field)
-        json_object_set_new(e, "field", json_string(field));
-    return json_pack("{s:o}", "error", e);
-}
-
 static enum MHD_Result send_error(struct intake *in, struct MHD_Connection *conn, unsigned status, const char *code,
                                   const char *message, const char *field, int retry_after)
 {
-    return send_json(in, conn, status, error_body(code, message, field), retry_after);
+    return send_json(in, conn, status, intake_error_body(code, message, field), retry_after);
 }
 
+/* mode: MHD_RESPMEM_MUST_FREE takes ownership of text; PERSISTENT borrows it. */
 static enum MHD_Result send_text(struct intake *in, struct MHD_Connection *conn, unsigned status, char *text,
-                                 const char *ctype)
+                                 const char *ctype, enum MHD_ResponseMemoryMode mode)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(text);
+        return MHD_NO;
+    }
     MHD_add_response_header(r, "Content-Type", ctype);
     enum MHD_Result res = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
@@ -209,7 +209,7 @@ static enum MHD_Result respond_events(struct intake *in, struct req *r)
         if (it->rec.event_id[0])
             json_object_set_new(one, "event_id", json_string(it->rec.event_id));
         if (it->status != 202 && it->code) {
-            json_t *e = error_body(it->code, it->err.msg, it->err.field);
+            json_t *e = intake_error_body(it->code, it->err.msg, it->err.field);
             json_object_set(one, "error", json_object_get(e, "error"));
             json_decref(e);
         }
@@ -388,7 +388,7 @@ static enum route route_of(const char *method, const char *url, bool *method_ok)
         enum route route;
     } table[] = {
         { "/v1/events", "POST", R_EVENT }, { "/v1/events/batch", "POST", R_BATCH }, { "/healthz", "GET", R_HEALTH },
-        { "/readyz", "GET", R_READY },     { "/metrics", "GET", R_METRICS },
+        { "/readyz", "GET", R_READY },     { "/metrics", "GET", R_METRICS },   { "/openapi.json", "GET", R_OPENAPI },
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(url, table[i].path) == 0) {
@@ -522,8 +522,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         char *text = hf_metrics_render(in->metrics, NULL);
         if (!text)
             return MHD_NO;
-        return send_text(in, conn, 200, text, "text/plain; version=0.0.4; charset=utf-8");
+        return send_text(in, conn, 200, text, "text/plain; version=0.0.4; charset=utf-8", MHD_RESPMEM_MUST_FREE);
     }
+    case R_OPENAPI:
+        return send_text(in, conn, 200, in->openapi, "application/json", MHD_RESPMEM_PERSISTENT);
     }
     return MHD_NO;
 }
@@ -578,7 +580,8 @@ int main(void)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     in.metrics = hf_metrics_new();
-    if (!in.metrics || hf_schema_registry_new(&in.schemas, &err) || intake_auth_new(&in.cfg, &in.auth, &err) ||
+    if (!in.metrics || hf_schema_registry_new(&in.schemas, &err) || hf_openapi_render(in.schemas, &in.openapi, &err) ||
+        intake_auth_new(&in.cfg, &in.auth, &err) ||
         hf_producer_new(&in.cfg, on_delivery, &in.producer, &err) ||
         intake_limits_new(&in.cfg, in.metrics, &in.limits, &err) ||
         intake_reads_new(&in.cfg, in.auth, in.limits, in.producer, in.schemas, in.metrics, &in.reads, &err)) {
@@ -613,6 +616,7 @@ out:
     intake_limits_free(in.limits);
     intake_auth_free(in.auth);
     hf_schema_registry_free(in.schemas);
+    free(in.openapi);
     hf_metrics_free(in.metrics);
     return status;
 }
