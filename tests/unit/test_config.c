@@ -37,6 +37,20 @@ static const struct {
     { "HF_INTAKE_QUEUE_MAX", offsetof(struct hf_config, intake_queue_max), 100, 10000000, 100000 },
     { "HF_INTAKE_AUTH_CACHE_S", offsetof(struct hf_config, intake_auth_cache_s), 0, 86400, 60 },
     { "HF_INTAKE_MAX_AGE_DAYS", offsetof(struct hf_config, intake_max_skew_days), 1, 36500, 730 },
+    /* ingredient scoring */
+    { "HF_INGREDIENT_CONNECT_TIMEOUT_MS", offsetof(struct hf_config, ingredient_connect_timeout_ms), 1, 60000, 1000 },
+    { "HF_INGREDIENT_TIMEOUT_MS", offsetof(struct hf_config, ingredient_timeout_ms), 1, 120000, 2000 },
+    { "HF_INGREDIENT_CONCURRENCY", offsetof(struct hf_config, ingredient_concurrency), 1, 256, 8 },
+    { "HF_INGREDIENT_MAX_BODY", offsetof(struct hf_config, ingredient_max_body), 1024, 67108864, 2097152 },
+    { "HF_FDC_RATE", offsetof(struct hf_config, fdc_rate), 1, 1000000, 1000 },
+    { "HF_FDC_WINDOW_S", offsetof(struct hf_config, fdc_window_s), 1, 86400, 3600 },
+    { "HF_OFF_RATE", offsetof(struct hf_config, off_rate), 1, 1000000, 100 },
+    { "HF_OFF_WINDOW_S", offsetof(struct hf_config, off_window_s), 1, 86400, 60 },
+    { "HF_INGREDIENT_BREAKER_FAILURES", offsetof(struct hf_config, ingredient_breaker_failures), 1, 1000, 5 },
+    { "HF_INGREDIENT_BREAKER_RECOVERY_MS", offsetof(struct hf_config, ingredient_breaker_recovery_ms), 1, 3600000, 30000 },
+    { "HF_INGREDIENT_BREAKER_SUCCESSES", offsetof(struct hf_config, ingredient_breaker_successes), 1, 1000, 2 },
+    { "HF_INGREDIENT_STALE_DAYS", offsetof(struct hf_config, ingredient_stale_days), 1, 365, 7 },
+    { "HF_INGREDIENT_DATA_TTL_S", offsetof(struct hf_config, ingredient_data_ttl_s), 60, 2592000, 86400 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
@@ -51,6 +65,10 @@ static const struct {
     { "HF_MIGRATIONS_DIR", offsetof(struct hf_config, migrations_dir), sizeof(((struct hf_config *)0)->migrations_dir) },
     { "HF_INSTANCE", offsetof(struct hf_config, instance), sizeof(((struct hf_config *)0)->instance) },
     { "HF_LOG_LEVEL", offsetof(struct hf_config, log_level), sizeof(((struct hf_config *)0)->log_level) },
+    /* ingredient scoring */
+    { "HF_FDC_URL", offsetof(struct hf_config, fdc_url), sizeof(((struct hf_config *)0)->fdc_url) },
+    { "HF_FDC_API_KEY", offsetof(struct hf_config, fdc_api_key), sizeof(((struct hf_config *)0)->fdc_api_key) },
+    { "HF_OFF_URL", offsetof(struct hf_config, off_url), sizeof(((struct hf_config *)0)->off_url) },
 };
 #define N_STRS (sizeof STRS / sizeof STRS[0])
 
