@@ -33,7 +33,8 @@ struct answer {
 /* One canonical ingredient name of the batch. */
 struct entry {
     char name[ING_NAME_MAX + 1];
-    long long food_id; /* foods row (the curated table or one we added), 0: none */
+    long long table_food_id; /* the foods row prepare found, 0: none */
+    long long food_id;       /* the row this attempt uses: found, or added by it */
     struct ing_source table;
     bool fresh; /* a score younger than HF_INGREDIENT_STALE_DAYS exists */
     bool want;  /* a message asks for a rescore anyway (an app, an operator) */
@@ -127,8 +128,11 @@ static void fini(void *arg)
 static void begin(void *arg)
 {
     struct state *st = arg;
-    for (int i = 0; i < st->n_entries; i++)
+    for (int i = 0; i < st->n_entries; i++) {
+        /* a rolled-back attempt's rows are gone */
         st->entries[i].score_id = 0;
+        st->entries[i].food_id = st->entries[i].table_food_id;
+    }
 }
 
 /* ---------- answers ---------- */
@@ -190,7 +194,7 @@ static bool answer_from_http(struct answer *a, enum api api, const struct ing_re
     answer_clear(a);
     a->rec = json_pack("{s:s, s:s, s:i, s:I, s:o, s:b, s:o}", "query", r->log_url, "fetched_at", at, "status",
                        (int)r->status, "elapsed_ms", (json_int_t)r->elapsed_ms, "error",
-                       error[0] ? json_string(error) : json_null(), "found", item != NULL,
+                       error[0] ? json_string(error) : json_null(), "found", item != NULL, "item",
                        item ? item : json_null());
     a->ok = worked;
     if (a->rec && worked)
@@ -226,17 +230,19 @@ static double col_num(PGresult *res, int r, int c)
     return PQgetisnull(res, r, c) ? NAN : strtod(PQgetvalue(res, r, c), NULL);
 }
 
-/* Per normalised name: its canonical name (an alias resolved), the foods
- * row, and whether a fresh score exists; one query for the batch. */
+/* Per normalised name: its canonical name (a food_aliases alias resolved),
+ * its foods row (by alias, by name, or the one its last score used), and
+ * whether a fresh score exists; one query for the batch. */
 static const char *const lookup_sql =
-    "SELECT n.name, coalesce(f.name, n.name), f.id, f.fdc_id, f.kcal, f.protein_g, f.carbs_g, f.fat_g,"
+    "SELECT n.name, CASE WHEN a.food_id IS NULL THEN n.name ELSE f.name END, f.id, f.fdc_id, f.kcal, f.protein_g, f.carbs_g, f.fat_g,"
     " f.fiber_g, f.sugars_g, f.glycemic_index, f.added_sugars_g, f.sat_fat_g, f.trans_fat_g, f.omega3_g,"
     " f.omega6_g, f.vitamin_c_mg, f.vitamin_e_mg, f.caffeine_mg, f.name,"
     " s.scored_at > now() - make_interval(days => $2::int)"
     " FROM jsonb_array_elements_text($1::jsonb) AS n(name)"
     " LEFT JOIN food_aliases a ON a.alias = n.name"
-    " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.name))"
-    " LEFT JOIN ingredient_scores s ON s.name = coalesce(f.name, n.name)";
+    " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.name),"
+    "  (SELECT food_id FROM ingredient_scores WHERE name = n.name))"
+    " LEFT JOIN ingredient_scores s ON s.name = CASE WHEN a.food_id IS NULL THEN n.name ELSE f.name END";
 
 static void table_source(PGresult *res, int r, struct ing_source *t)
 {
@@ -332,7 +338,8 @@ static int build_entries(struct state *st, const struct hf_msg *const *msgs, int
             ing_source_init(&e->table);
             if (row >= 0) {
                 table_source(res, row, &e->table);
-                e->food_id = e->table.found ? strtoll(PQgetvalue(res, row, 2), NULL, 10) : 0;
+                e->table_food_id = e->table.found ? strtoll(PQgetvalue(res, row, 2), NULL, 10) : 0;
+                e->food_id = e->table_food_id;
                 e->fresh = PQgetvalue(res, row, 20)[0] == 't';
             }
             int p = find_entry(prev, n_prev, canonical);
@@ -456,6 +463,7 @@ static int fetch(struct state *st, struct hf_err *err)
         .concurrency = st->cfg->ingredient_concurrency,
     };
     rc = ing_http_run(reqs, n, &lim, err);
+    hf_debug("%d ingredient(s) in the batch, %d call(s) to the food APIs", st->n_entries, n);
     for (int k = 0; k < n; k++) {
         bool worked = rc == 0 && answer_from_http(&st->entries[calls[k].entry].ans[calls[k].api], calls[k].api, &reqs[k]);
         ing_guard_done(st->guard[calls[k].api], worked || rc != 0);
@@ -513,8 +521,10 @@ static void extras(const struct ing_facts *f, double v[X_N])
 
 /* The foods row of e: the table's row gets the nutrients it lacks (its own
  * values win); an ingredient the table lacks gets a row of its own (source
- * usda or off) when its macros are known, or an alias when USDA's food
- * already has a row under another name. Sets e->food_id (0: no row). */
+ * usda or off) when its macros are known, or shares the row USDA's food
+ * already has under another name (one row per food; no alias is made, since
+ * USDA's best hit for "smoked salmon" may be plain salmon: aliases stay the
+ * curated table's). Sets e->food_id (0: no row). */
 static int write_food(hf_pool_ctx *ctx, struct entry *e, const struct ing_merged *m, struct hf_err *err)
 {
     hf_pg *pg = hf_pool_pg(ctx);
@@ -559,20 +569,13 @@ static int write_food(hf_pool_ctx *ctx, struct entry *e, const struct ing_merged
                     "  omega3_g, omega6_g, vitamin_c_mg, vitamin_e_mg, caffeine_mg, fdc_id, kcal, protein_g, carbs_g,"
                     "  fat_g, fiber_g, sugars_g, source)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16::numeric, 0),"
-                    "  coalesce($17::numeric, 0), $18) ON CONFLICT DO NOTHING RETURNING id, name)"
-                    " SELECT id, name FROM ins UNION ALL"
-                    " (SELECT id, name FROM foods WHERE name = $1 OR fdc_id = $11::int ORDER BY name = $1 DESC LIMIT 1)"
+                    "  coalesce($17::numeric, 0), $18) ON CONFLICT DO NOTHING RETURNING id)"
+                    " SELECT id FROM ins UNION ALL"
+                    " (SELECT id FROM foods WHERE name = $1 OR fdc_id = $11::int ORDER BY name = $1 DESC LIMIT 1)"
                     " LIMIT 1",
                     9 + X_N, p, &res, err);
-    if (rc || PQntuples(res) == 0)
-        goto out;
-    e->food_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    if (strcmp(PQgetvalue(res, 0, 1), e->name) != 0) {
-        const char *a[] = { e->name, PQgetvalue(res, 0, 0) };
-        rc = hf_pg_exec(pg, "INSERT INTO food_aliases (alias, food_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, a,
-                        NULL, err);
-    }
-out:
+    if (rc == 0 && PQntuples(res) == 1)
+        e->food_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return rc;
 }
