@@ -2,9 +2,11 @@
 # what is missing, build, and start the local stack (tools/stack).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= 2
 
-.PHONY: all deps build build-asan stack demo test unit integration valgrind down clean
+.PHONY: all deps build build-asan build-fuzz stack demo test unit integration fuzz down clean
 
 all: build
 
@@ -19,6 +21,10 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHF_SANITIZE=ON > /dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+build-fuzz: deps
+	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHF_FUZZ=ON > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz-all
+
 stack: deps
 	@tools/stack up
 
@@ -27,9 +33,14 @@ demo: build stack
 
 # Every test: the unit tests under valgrind, then unit and integration tests
 # in one ctest run with the ASan+UBSan build against the real stack.
-test: build build-asan stack
+test: build build-asan build-fuzz stack
 	@cmake --build $(BUILD) --target valgrind-unit
+	@tests/fuzz/run $(FUZZ_BUILD)/bin 5
 	@eval "$$(tools/stack env)" && cd $(ASAN_BUILD) && ctest --output-on-failure
+
+# Each libFuzzer target for FUZZ_SECONDS (60), after its saved findings.
+fuzz: build-fuzz
+	@tests/fuzz/run $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest -L unit --output-on-failure
@@ -41,4 +52,4 @@ down:
 	@tools/stack down
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -201,6 +201,9 @@ static int validate_value(const struct hf_field *f, const msgpack_object *v, con
     case HF_T_TIMESTAMP:
         if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER && v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
             return hf_err_field(err, HF_EINVAL, path, "%s must be a timestamp (int64 microseconds)", path);
+        if ((v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > (uint64_t)HF_TIME_MAX_US) ||
+            (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && v->via.i64 < HF_TIME_MIN_US))
+            return hf_err_field(err, HF_EINVAL, path, "%s is outside years 1900 to 9999", path);
         return 0;
     case HF_T_ARRAY:
         if (v->type != MSGPACK_OBJECT_ARRAY)
@@ -375,6 +378,85 @@ void hf_doc_free(hf_doc *doc)
     free(doc);
 }
 
+/* Big-endian unsigned integer of n bytes at p. */
+static size_t be(const uint8_t *p, int n)
+{
+    size_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Walks the first msgpack document in p without allocating, and says whether
+ * it is complete and every container and string fits in the bytes that follow
+ * it (trailing bytes are left for msgpack_unpack to report). msgpack-c allocates a container's declared size before reading
+ * it, so 5 bytes claiming a map of 4 billion pairs would ask for 64 GiB (found
+ * by tests/fuzz). Each element takes at least one byte, which bounds honest
+ * counts by the bytes left. */
+static bool msgpack_plausible(const uint8_t *p, size_t len)
+{
+    size_t pos = 0, pending = 1; /* elements still to read */
+    while (pending > 0) {
+        if (pos >= len)
+            return false;
+        uint8_t t = p[pos++];
+        pending--;
+        size_t items = 0, skip = 0;
+        if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+            /* fixint, nil, false, true */
+        } else if (t >= 0x80 && t <= 0x8f) {
+            items = 2 * (size_t)(t & 0x0f);
+        } else if (t >= 0x90 && t <= 0x9f) {
+            items = t & 0x0f;
+        } else if (t >= 0xa0 && t <= 0xbf) {
+            skip = t & 0x1f;
+        } else {
+            /* width of the length or value that follows, and what it means */
+            int w = 0;
+            bool is_len = false, is_count = false, is_map = false, ext = false;
+            switch (t) {
+            case 0xc4: case 0xd9: w = 1; is_len = true; break; /* bin8, str8 */
+            case 0xc5: case 0xda: w = 2; is_len = true; break;
+            case 0xc6: case 0xdb: w = 4; is_len = true; break;
+            case 0xc7: w = 1; is_len = ext = true; break; /* ext8: length, then a type byte */
+            case 0xc8: w = 2; is_len = ext = true; break;
+            case 0xc9: w = 4; is_len = ext = true; break;
+            case 0xca: skip = 4; break; /* float32 */
+            case 0xcb: skip = 8; break;
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break; /* fixext 1..16: type byte and data */
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xdc: w = 2; is_count = true; break; /* array16 */
+            case 0xdd: w = 4; is_count = true; break;
+            case 0xde: w = 2; is_count = is_map = true; break; /* map16 */
+            case 0xdf: w = 4; is_count = is_map = true; break;
+            default: return false; /* 0xc1 is never used */
+            }
+            if (w) {
+                if (len - pos < (size_t)w)
+                    return false;
+                size_t n = be(p + pos, w);
+                pos += (size_t)w;
+                if (is_len)
+                    skip = n + (ext ? 1 : 0);
+                if (is_count)
+                    items = is_map ? 2 * n : n;
+            }
+        }
+        if (skip > len - pos || items > len - pos)
+            return false;
+        pos += skip;
+        pending += items;
+    }
+    return true;
+}
+
 int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, size_t len, struct hf_err *err)
 {
     msgpack_zone_clear(&doc->zone);
@@ -389,6 +471,8 @@ int hf_codec_decode(hf_doc *doc, const struct hf_schema *s, const void *data, si
     }
     if (len)
         memcpy(doc->input, data, len);
+    if (!msgpack_plausible(data, len))
+        return hf_err_field(err, HF_EINVAL, "", "value is not a complete msgpack document (malformed or truncated)");
     size_t off = 0;
     msgpack_unpack_return ur = msgpack_unpack(doc->input, len, &off, &doc->zone, &doc->root);
     if (ur != MSGPACK_UNPACK_SUCCESS)

@@ -38,6 +38,10 @@ struct outbound {
     size_t len;
 };
 
+/* Weight of the previous batches in the processing cost: about the last 20
+ * batches count. */
+#define COST_DECAY 0.95
+
 struct slot {
     rd_kafka_message_t *rk;
     hf_doc *doc;
@@ -74,11 +78,15 @@ struct hf_pool_ctx {
     struct tracked tracked[MAX_TRACKED_PARTITIONS];
     int n_tracked;
     _Atomic int64_t loop_turned_us; /* monotonic time of the last poll */
+    /* Recent processing cost: batch seconds and messages, each decayed by
+     * COST_DECAY per batch, so cost = busy / messages weights full batches
+     * (the ones that matter when there is lag) by their size. Under track_lock. */
+    double cost_busy_s, cost_messages;
     atomic_bool in_outage;
 
     hf_metrics *metrics;
     hf_metric *m_processed, *m_replayed, *m_dead, *m_failed, *m_retry_outage, *m_retry_msg;
-    hf_metric *m_handler, *m_batch, *m_batch_size;
+    hf_metric *m_handler, *m_batch, *m_batch_size, *m_end_to_end;
 };
 
 hf_pg *hf_pool_pg(hf_pool_ctx *ctx)
@@ -424,10 +432,7 @@ static int dead_letter(hf_pool_ctx *ctx, struct slot *s, struct hf_err *err)
     h[n++] = (struct hf_header){ "hf-dlq-at", at, -1 };
     hf_log(HF_LOG_WARN, s->msg.event_id, "dead-lettering %s[%d]@%lld after %d attempt(s): %s",
            rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset, s->attempts, s->error);
-    int rc = hf_producer_send(ctx->producer, ctx->dlq_topic, m->key, m->key_len, m->payload, m->len, h, n, NULL, err);
-    if (rc == 0)
-        hf_metric_add(ctx->m_dead, 1);
-    return rc;
+    return hf_producer_send(ctx->producer, ctx->dlq_topic, m->key, m->key_len, m->payload, m->len, h, n, NULL, err);
 }
 
 /* ---------- a batch ---------- */
@@ -523,8 +528,23 @@ static void process_batch(hf_pool_ctx *ctx)
         hf_info("dependencies back after %d retries", ctx->outage_streak);
     ctx->outage_streak = 0;
     atomic_store(&ctx->in_outage, false);
+    /* Counted once the broker has them, so the counter never runs ahead of the topic. */
+    int64_t now_ms = hf_time_now_us() / 1000;
+    for (int i = 0; i < ctx->n_slots; i++) {
+        if (ctx->slots[i].poison)
+            hf_metric_add(ctx->m_dead, 1);
+        rd_kafka_timestamp_type_t type;
+        int64_t created = rd_kafka_message_timestamp(ctx->slots[i].rk, &type);
+        if (!ctx->slots[i].poison && type == RD_KAFKA_TIMESTAMP_CREATE_TIME && created > 0 && now_ms >= created)
+            hf_metric_observe(ctx->m_end_to_end, (double)(now_ms - created) / 1e3);
+    }
     store_offsets(ctx);
-    hf_metric_observe(ctx->m_batch, (double)(hf_time_mono_us() - t0) / 1e6);
+    double took = (double)(hf_time_mono_us() - t0) / 1e6;
+    hf_metric_observe(ctx->m_batch, took);
+    pthread_mutex_lock(&ctx->track_lock);
+    ctx->cost_busy_s = ctx->cost_busy_s * COST_DECAY + took;
+    ctx->cost_messages = ctx->cost_messages * COST_DECAY + ctx->n_slots;
+    pthread_mutex_unlock(&ctx->track_lock);
     hf_metric_add(ctx->m_batch_size, (uint64_t)ctx->n_slots);
 }
 
@@ -649,6 +669,7 @@ static void lag_collector(void *arg, char **buf, size_t *len, size_t *cap)
             if (unknown->elems[i].offset >= 0)
                 track(ctx, unknown->elems[i].topic, unknown->elems[i].partition, unknown->elems[i].offset);
     rd_kafka_topic_partition_list_destroy(unknown);
+    int64_t total_lag = 0;
     pthread_mutex_lock(&ctx->track_lock);
     for (int i = 0; i < assigned->cnt; i++) {
         rd_kafka_topic_partition_t *p = &assigned->elems[i];
@@ -662,8 +683,19 @@ static void lag_collector(void *arg, char **buf, size_t *len, size_t *cap)
             next = lo; /* the group never committed here: all of it is lag */
         hf_metrics_appendf(buf, len, cap, "hf_consumer_lag_messages{pool=\"%s\",topic=\"%s\",partition=\"%d\"} %lld\n",
                            ctx->def->name, p->topic, (int)p->partition, (long long)(hi > next ? hi - next : 0));
+        total_lag += hi > next ? hi - next : 0;
     }
+    double cost = ctx->cost_messages > 0 ? ctx->cost_busy_s / ctx->cost_messages : 0;
     pthread_mutex_unlock(&ctx->track_lock);
+    /* What scaling should follow: the work waiting, not the message count. A
+     * pool's drain time is the largest over its processes (each reports the
+     * partitions it holds). Unknown (no batch yet) reports the cost as 0. */
+    hf_metrics_appendf(buf, len, cap,
+                       "# HELP hf_message_cost_seconds Recent processing time per message (decayed average).\n"
+                       "# TYPE hf_message_cost_seconds gauge\nhf_message_cost_seconds{pool=\"%s\"} %.6f\n"
+                       "# HELP hf_drain_seconds Estimated time to work off this process's lag at its recent cost.\n"
+                       "# TYPE hf_drain_seconds gauge\nhf_drain_seconds{pool=\"%s\"} %.3f\n",
+                       ctx->def->name, cost, ctx->def->name, (double)total_lag * cost);
     rd_kafka_topic_partition_list_destroy(assigned);
     int64_t age = hf_time_mono_us() - atomic_load(&ctx->loop_turned_us);
     hf_metrics_appendf(buf, len, cap,
@@ -717,6 +749,10 @@ static void register_metrics(hf_pool_ctx *ctx)
     ctx->m_handler = hf_metrics_histogram(m, "hf_handler_seconds", "Handler time per message.", l);
     ctx->m_batch = hf_metrics_histogram(m, "hf_batch_seconds", "Time per committed batch, decode to offsets.", l);
     ctx->m_batch_size = hf_metrics_counter(m, "hf_batch_messages_total", "Messages in committed batches.", l);
+    ctx->m_end_to_end = hf_metrics_histogram(
+        m, "hf_end_to_end_seconds",
+        "From the producer handing a message to Kafka (its CreateTime) to its effect being committed and acknowledged.",
+        l);
     snprintf(l, sizeof l, "pool=\"%s\",reason=\"dependency\"", name);
     ctx->m_retry_outage = hf_metrics_counter(m, "hf_retries_total", "Retries, by reason.", l);
     snprintf(l, sizeof l, "pool=\"%s\",reason=\"message\"", name);

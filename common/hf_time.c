@@ -98,7 +98,10 @@ int hf_time_parse_rfc3339(const char *s, int64_t *out_us)
     if (sec == 60)
         sec = 59; /* a leap second is recorded as the second before it */
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    *out_us = t * 1000000 + frac_us;
+    int64_t us = t * 1000000 + frac_us;
+    if (us < HF_TIME_MIN_US || us > HF_TIME_MAX_US)
+        return HF_EINVAL;
+    *out_us = us;
     return 0;
 }
 

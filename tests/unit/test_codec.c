@@ -817,6 +817,33 @@ START_TEST(test_wire_types)
     ck_assert_err(wire_decode(&w, "log.nutrition", &err), err, "occurred_at",
                   "occurred_at must be a timestamp (int64 microseconds)");
 
+    /* Years past 9999 or before 1900 would be stored as text no parser reads back (tests/fuzz). */
+    const int64_t out_of_range[] = { HF_TIME_MAX_US + 1, HF_TIME_MIN_US - 1, INT64_MAX, INT64_MIN };
+    for (size_t i = 0; i < sizeof out_of_range / sizeof out_of_range[0]; i++) {
+        wire_init(&w);
+        msgpack_pack_map(&w.pk, 3);
+        pk_str(&w.pk, "member_id");
+        msgpack_pack_int64(&w.pk, 42);
+        pk_str(&w.pk, "occurred_at");
+        msgpack_pack_int64(&w.pk, out_of_range[i]);
+        pk_str(&w.pk, "calories");
+        msgpack_pack_double(&w.pk, 1);
+        ck_assert_err(wire_decode(&w, "log.nutrition", &err), err, "occurred_at",
+                      "occurred_at is outside years 1900 to 9999");
+    }
+    const int64_t edges[] = { HF_TIME_MAX_US, HF_TIME_MIN_US };
+    for (size_t i = 0; i < 2; i++) {
+        wire_init(&w);
+        msgpack_pack_map(&w.pk, 3);
+        pk_str(&w.pk, "member_id");
+        msgpack_pack_int64(&w.pk, 42);
+        pk_str(&w.pk, "occurred_at");
+        msgpack_pack_int64(&w.pk, edges[i]);
+        pk_str(&w.pk, "calories");
+        msgpack_pack_double(&w.pk, 1);
+        ck_assert_int_eq(wire_decode(&w, "log.nutrition", &err), 0);
+    }
+
     wire_init(&w); /* timestamp as float */
     msgpack_pack_map(&w.pk, 3);
     pk_str(&w.pk, "member_id");
@@ -1001,6 +1028,14 @@ START_TEST(test_decode_structure)
     ck_assert_err(hf_codec_decode(doc, s, buf.data, 0, &err), err, "",
                   "value is not a complete msgpack document (malformed or truncated)");
     ck_assert_err(hf_codec_decode(doc, s, "\xc1", 1, &err), err, "",
+                  "value is not a complete msgpack document (malformed or truncated)");
+    /* Counts larger than the bytes left: refused before msgpack-c would
+     * allocate for them (a map32 of 4 billion pairs is 64 GiB; tests/fuzz). */
+    ck_assert_err(hf_codec_decode(doc, s, "\xdf\xff\xff\xff\xff\x01\x02", 7, &err), err, "",
+                  "value is not a complete msgpack document (malformed or truncated)");
+    ck_assert_err(hf_codec_decode(doc, s, "\x81\xdd\x40\x00\x00\x00\xc0", 7, &err), err, "",
+                  "value is not a complete msgpack document (malformed or truncated)");
+    ck_assert_err(hf_codec_decode(doc, s, "\xdb\x7f\xff\xff\xff" "ab", 7, &err), err, "",
                   "value is not a complete msgpack document (malformed or truncated)");
     ck_assert_err(hf_codec_decode(doc, s, "\x92\x01\x02", 3, &err), err, "", "value must be a msgpack map");
     ck_assert_ptr_null(hf_doc_get(doc, "member_id"));

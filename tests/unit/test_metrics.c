@@ -110,9 +110,9 @@ START_TEST(test_histogram_text)
     hf_metric_observe(h, 0.005); /* on a bound: counted in that bucket (le is inclusive) */
     hf_metric_observe(h, 0.02);
     hf_metric_observe(h, 0.7);
-    hf_metric_observe(h, 20); /* past the last bound: only +Inf */
+    hf_metric_observe(h, 40); /* past the last bound: only +Inf */
     ck_assert_uint_eq(hf_metric_count(h), 5);
-    ck_assert_double_eq_tol(hf_metric_value(h), 20.728, 1e-9);
+    ck_assert_double_eq_tol(hf_metric_value(h), 40.728, 1e-9);
     char *text = render(m);
     ck_assert_str_eq(text, "# HELP hf_handle_seconds Handling time.\n"
                            "# TYPE hf_handle_seconds histogram\n"
@@ -120,18 +120,26 @@ START_TEST(test_histogram_text)
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.001\"} 0\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.0025\"} 0\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.005\"} 2\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.0075\"} 2\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.01\"} 2\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.015\"} 2\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.02\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.025\"} 3\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.03\"} 3\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.04\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.05\"} 3\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.075\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.1\"} 3\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"0.15\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.25\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"0.5\"} 3\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"1\"} 4\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"2.5\"} 4\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"5\"} 4\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"10\"} 4\n"
+                           "hf_handle_seconds_bucket{pool=\"a\",le=\"30\"} 4\n"
                            "hf_handle_seconds_bucket{pool=\"a\",le=\"+Inf\"} 5\n"
-                           "hf_handle_seconds_sum{pool=\"a\"} 20.728\n"
+                           "hf_handle_seconds_sum{pool=\"a\"} 40.728\n"
                            "hf_handle_seconds_count{pool=\"a\"} 5\n");
     free(text);
     hf_metrics_free(m);
@@ -193,12 +201,12 @@ START_TEST(test_quantile)
     ck_assert_msg(q90 > 0.5 && q90 <= 1, "p90 %g within (0.5, 1]", q90);
     ck_assert_double_eq_tol(q90, 0.5 + 0.5 * (18.0 - 10.0) / 10.0, 1e-12);
 
-    /* past the last bound: the estimate stops at 10 s */
+    /* past the last bound: the estimate stops at 30 s */
     hf_metric *slow = hf_metrics_histogram(m, "slow_seconds", "S.", "");
-    hf_metric_observe(slow, 30);
     hf_metric_observe(slow, 40);
-    ck_assert_double_eq(hf_metric_quantile(slow, 0.5), 10);
-    ck_assert_double_eq(hf_metric_quantile(slow, 0.99), 10);
+    hf_metric_observe(slow, 50);
+    ck_assert_double_eq(hf_metric_quantile(slow, 0.5), 30);
+    ck_assert_double_eq(hf_metric_quantile(slow, 0.99), 30);
 
     /* the first bucket starts at 0 */
     hf_metric *fast = hf_metrics_histogram(m, "fast_seconds", "F.", "");

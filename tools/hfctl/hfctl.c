@@ -11,6 +11,7 @@
 #include "hf_migrate.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
+#include "hfctl.h"
 
 static void usage(void)
 {
@@ -20,7 +21,10 @@ static void usage(void)
           "  topics ensure           create every topic the fleet uses (idempotent)\n"
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
-          "  config                  list every environment variable with its default\n",
+          "  config                  list every environment variable with its default\n"
+          "  lag [POOL|GROUP] [--json]\n"
+          "                          lag per consumer group and partition, from the broker\n"
+          "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n",
           stderr);
 }
 
@@ -143,6 +147,22 @@ static int cmd_config(void)
     return 0;
 }
 
+bool hfctl_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], flag) == 0)
+            return true;
+    return false;
+}
+
+const char *hfctl_option(int argc, char **argv, const char *option)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], option) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     struct hf_config cfg;
@@ -164,6 +184,10 @@ int main(int argc, char **argv)
         return cmd_client(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
+    if (strcmp(cmd, "lag") == 0)
+        return hfctl_lag(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "dlq") == 0)
+        return hfctl_dlq(&cfg, argc - 2, argv + 2);
     usage();
     return 2;
 }

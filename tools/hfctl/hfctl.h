@@ -1,0 +1,18 @@
+/* hfctl's commands, one file each; main() in hfctl.c dispatches by name.
+ * Each returns the process exit status: 0 done, 1 failed, 2 usage. */
+#ifndef HFCTL_H
+#define HFCTL_H
+
+#include <stdbool.h>
+
+#include "hf_config.h"
+
+int hfctl_lag(const struct hf_config *cfg, int argc, char **argv);
+int hfctl_dlq(const struct hf_config *cfg, int argc, char **argv);
+
+/* Is flag (e.g. "--json") among argv? */
+bool hfctl_flag(int argc, char **argv, const char *flag);
+/* The value after option (e.g. "--limit"), or NULL. */
+const char *hfctl_option(int argc, char **argv, const char *option);
+
+#endif
