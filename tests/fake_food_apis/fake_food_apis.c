@@ -126,28 +126,21 @@ static const struct food foods[] = {
 };
 #define N_FOODS (sizeof foods / sizeof foods[0])
 
-static json_t *search_nutrients(const struct food *f)
+/* A food's nutrients as the search endpoint lists them (flat: "nutrientId",
+ * "value") or as the food endpoint does (nested "nutrient", "amount"). */
+static json_t *nutrients(const struct food *f, bool nested)
 {
     json_t *a = json_array();
     for (int i = 0; i < 16 && f->nutrients[i].id; i++) {
         const struct nutrient *n = &f->nutrients[i];
-        json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:s, s:f, s:s, s:s}", "nutrientId", n->id,
-                                           "nutrientName", n->name, "nutrientNumber", n->number, "unitName", n->unit,
-                                           "value", n->amount, "derivationCode", "A", "derivationDescription",
-                                           "Analytical"));
-    }
-    return a;
-}
-
-static json_t *detail_nutrients(const struct food *f)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < 16 && f->nutrients[i].id; i++) {
-        const struct nutrient *n = &f->nutrients[i];
-        json_array_append_new(a, json_pack("{s:s, s:i, s:f, s:i, s:{s:i, s:s, s:s, s:i, s:s}}", "type",
-                                           "FoodNutrient", "id", 2000000 + n->id, "amount", n->amount, "dataPoints",
-                                           3, "nutrient", "id", n->id, "number", n->number, "name", n->name, "rank",
-                                           100 * i, "unitName", n->unit));
+        json_t *item = nested ? json_pack("{s:s, s:i, s:f, s:i, s:{s:i, s:s, s:s, s:i, s:s}}", "type",
+                                          "FoodNutrient", "id", 2000000 + n->id, "amount", n->amount, "dataPoints", 3,
+                                          "nutrient", "id", n->id, "number", n->number, "name", n->name, "rank",
+                                          100 * i, "unitName", n->unit)
+                              : json_pack("{s:i, s:s, s:s, s:s, s:f, s:s, s:s}", "nutrientId", n->id, "nutrientName",
+                                          n->name, "nutrientNumber", n->number, "unitName", n->unit, "value",
+                                          n->amount, "derivationCode", "A", "derivationDescription", "Analytical");
+        json_array_append_new(a, item);
     }
     return a;
 }
@@ -174,7 +167,7 @@ static json_t *fdc_search(const char *query)
                                               "description", f->description, "dataType", f->data_type,
                                               "publishedDate", "2019-04-01", "foodCategory", f->category,
                                               "ndbNumber", "15236", "score", 812.5, "foodNutrients",
-                                              search_nutrients(f)));
+                                              nutrients(f, false)));
     int hits = (int)json_array_size(list);
     return json_pack("{s:i, s:i, s:i, s:[i], s:{s:s, s:i, s:i}, s:o}", "totalHits", hits, "currentPage", 1,
                      "totalPages", hits ? 1 : 0, "pageList", 1, "foodSearchCriteria", "query", query ? query : "",
@@ -188,7 +181,7 @@ static json_t *fdc_food(int id)
             return json_pack("{s:i, s:s, s:s, s:s, s:{s:i, s:s, s:s}, s:o, s:[]}", "fdcId", id, "description",
                              foods[i].description, "dataType", foods[i].data_type, "publicationDate", "4/1/2019",
                              "foodCategory", "id", 18, "code", "1800", "description", foods[i].category,
-                             "foodNutrients", detail_nutrients(&foods[i]), "foodPortions");
+                             "foodNutrients", nutrients(&foods[i], true), "foodPortions");
     return NULL;
 }
 

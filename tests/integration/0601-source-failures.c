@@ -19,6 +19,12 @@
 
 #include "it_ingredient.h"
 
+/* concat_ws('|', fields) of the row of name. */
+static void row(char *out, size_t outsz, const char *fields, const char *name)
+{
+    it_sql_text(out, outsz, "SELECT concat_ws('|', %s) FROM ingredient_scores WHERE name = '%s'", fields, name);
+}
+
 START_TEST(failing_sources)
 {
     int fake = ing_start_fake();
@@ -36,10 +42,10 @@ START_TEST(failing_sources)
     ing_wait_row(name, 0, 20000);
     ing_scores_text(text, sizeof text, name);
     ck_assert_str_eq(text, "50|0|50|0|72.5|0.6");
-    it_sql_text(text, sizeof text,
-                "SELECT concat_ws('|', sources->'off'->>'status', sources->'off'->>'error',"
-                " sources->'usda'->>'status', details->'confidence'->>'level') FROM ingredient_scores WHERE name = '%s'",
-                name);
+    row(text, sizeof text,
+        "sources->'off'->>'status', sources->'off'->>'error', sources->'usda'->>'status',"
+        " details->'confidence'->>'level'",
+        name);
     ck_assert_msg(strstr(text, "500|") == text && strstr(text, "HTTP 500") &&
                       strstr(text, "|200|medium"),
                   "sources: %s", text);
@@ -54,10 +60,7 @@ START_TEST(failing_sources)
     int64_t took = it_now_ms() - t0;
     ing_scores_text(text, sizeof text, name);
     ck_assert_str_eq(text, "50|55|50|50|48.5|0.3");
-    it_sql_text(text, sizeof text,
-                "SELECT concat_ws('|', sources->'usda'->>'status', sources->'usda'->>'error', sources->'off'->>'status')"
-                " FROM ingredient_scores WHERE name = '%s'",
-                name);
+    row(text, sizeof text, "sources->'usda'->>'status', sources->'usda'->>'error', sources->'off'->>'status'", name);
     ck_assert_msg(strstr(text, "0|") == text && strstr(text, "timeout") && strstr(text, "|200"), "sources: %s", text);
     ck_assert_msg(took >= 800 && took < 5000, "hang -> row took %lld ms (timeout 800 ms)", (long long)took);
     it_note("USDA hang: row after %lld ms: %s", (long long)took, text);
@@ -69,10 +72,7 @@ START_TEST(failing_sources)
     ing_wait_row(name, 0, 20000);
     ing_scores_text(text, sizeof text, name);
     ck_assert_str_eq(text, "50|30|50|0|63.5|0.3");
-    it_sql_text(text, sizeof text,
-                "SELECT concat_ws('|', sources->'usda'->>'error', sources->'off'->>'error', food_id IS NULL)"
-                " FROM ingredient_scores WHERE name = '%s'",
-                name);
+    row(text, sizeof text, "sources->'usda'->>'error', sources->'off'->>'error', food_id IS NULL", name);
     ck_assert_msg(strstr(text, "HTTP 500") && strstr(text, "HTTP 429") && strstr(text, "|t"), "sources: %s", text);
     ing_fake_mode(fake, "usda", "ok");
     ing_fake_mode(fake, "off", "ok");

@@ -1,0 +1,57 @@
+/* 0604: the weekly refresh. A score older than HF_INGREDIENT_STALE_DAYS (7)
+ * is rescored when the scheduler's stale_refresh job names it; a score
+ * rescored in the meantime is kept (no API call); a log seeing a stale
+ * ingredient (unknown_ingredient) rescores it too. Times are moved back in
+ * the database, as eight days would. */
+#include <time.h>
+
+#include "it_ingredient.h"
+
+static long long scored_us(const char *name)
+{
+    return it_sql_int("SELECT (extract(epoch FROM scored_at) * 1e6)::bigint FROM ingredient_scores WHERE name = '%s'",
+                      name);
+}
+
+START_TEST(stale_scores_rescored)
+{
+    int fake = ing_start_fake();
+    char buf[3][160];
+    const char *env[24];
+    ing_pool_env(fake, NULL, buf, env);
+    int metrics;
+    it_start_pool("ingredient_scoring", &metrics, env);
+    char old[96], fresh[96], seen[96];
+    snprintf(old, sizeof old, "salmon %s old", it_tag());
+    snprintf(fresh, sizeof fresh, "salmon %s fresh", it_tag());
+    snprintf(seen, sizeof seen, "salmon %s seen", it_tag());
+    ing_job(old, "manual");
+    ing_job(fresh, "manual");
+    ing_job(seen, "manual");
+    for (int i = 0; i < 3; i++)
+        ing_wait_row(i == 0 ? old : i == 1 ? fresh : seen, 0, 20000);
+    it_sql("UPDATE ingredient_scores SET scored_at = now() - interval '8 days' WHERE name IN ('%s', '%s')", old, seen);
+    it_sql("UPDATE ingredient_scores SET scored_at = now() - interval '6 days' WHERE name = '%s'", fresh);
+    long long fresh_at = scored_us(fresh), old_at = scored_us(old);
+    int calls = ing_fake_calls(fake, "usda");
+
+    ing_job(fresh, "stale_refresh"); /* rescored since the scheduler looked: kept */
+    ing_job(old, "stale_refresh");
+    ing_job(seen, "unknown_ingredient");
+    ing_wait_row(old, old_at + 1, 20000);
+    ing_wait_row(seen, old_at + 1, 20000);
+    const char *processed = "hf_messages_total{pool=\"ingredient_scoring\",outcome=\"processed\"}";
+    bool all = false;
+    IT_WAIT_FOR(all, it_metric(metrics, processed) >= 6, 15000);
+    ck_assert_msg(all, "not all 6 jobs processed");
+    ck_assert_int_eq(scored_us(fresh), fresh_at);
+    ck_assert_int_eq(ing_fake_calls(fake, "usda"), calls + 2);
+    it_stop_all_ok();
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *tests[] = { stale_scores_rescored };
+    return it_run_suite("0604-stale-refresh", tests, 1, 100);
+}
