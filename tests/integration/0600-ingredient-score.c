@@ -22,7 +22,8 @@
  *   (caffeine: moderate cortisol); overall 15 + 18 + 7.5 + 11.25 = 51.75;
  *   Open Food Facts only: low 0.3.
  * an unknown food: nothing anywhere: 50 / 30 / 50 / 0 -> 63.5, low 0.3.
- * "!!!" has no letters: dead-lettered, nothing stored.
+ * "!!!" has no letters: dead-lettered, nothing stored. "ÉCLAIR" is stored
+ * under PostgreSQL's lower() of it.
  *
  * Then: the same job again (unknown_ingredient) is a no-op while the score
  * is fresh (no API call, scored_at unchanged); an app_request rescores.
@@ -85,6 +86,11 @@ START_TEST(job_to_scores)
     ing_job(cola, "app_request");
     ing_job(unknown, "unknown_ingredient");
     ing_job("!!!", "manual");
+    /* non-ASCII capitals: lower-cased by PostgreSQL, as the tables' CHECKs are */
+    char eclair[96], eclair_row[96];
+    snprintf(eclair, sizeof eclair, "\xc3\x89" "CLAIR %s", it_tag());
+    ing_job(eclair, "unknown_ingredient");
+    it_sql_text(eclair_row, sizeof eclair_row, "SELECT lower('%s')", eclair);
 
     const struct {
         const char *name, *want;
@@ -102,6 +108,7 @@ START_TEST(job_to_scores)
         ck_assert_msg(strcmp(got, rows[i].want) == 0, "%s: %s, want %s", rows[i].name, got, rows[i].want);
     }
     it_note("4 rows scored as worked out by hand");
+    ing_wait_row(eclair_row, 0, 10000);
 
     /* sources: each API's answer and time; fetched_at set */
     char text[512];

@@ -28,7 +28,7 @@ START_TEST(names)
         ck_assert_msg(ing_name_normalise(ok[i].in, out, &err) == 0, "%s: %s", ok[i].in, err.msg);
         ck_assert_str_eq(out, ok[i].want);
     }
-    const char *bad[] = { "", "   ", "!!!", "-_-" };
+    const char *bad[] = { "", "   ", "!!!", "-_-", "caf\xe9", "ab\xc0\xaf" "cd", "x\xe2\x82" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char out[ING_NAME_MAX + 1];
         struct hf_err err = { 0 };

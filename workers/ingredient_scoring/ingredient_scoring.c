@@ -234,15 +234,15 @@ static double col_num(PGresult *res, int r, int c)
  * its foods row (by alias, by name, or the one its last score used), and
  * whether a fresh score exists; one query for the batch. */
 static const char *const lookup_sql =
-    "SELECT n.name, CASE WHEN a.food_id IS NULL THEN n.name ELSE f.name END, f.id, f.fdc_id, f.kcal, f.protein_g, f.carbs_g, f.fat_g,"
-    " f.fiber_g, f.sugars_g, f.glycemic_index, f.added_sugars_g, f.sat_fat_g, f.trans_fat_g, f.omega3_g,"
-    " f.omega6_g, f.vitamin_c_mg, f.vitamin_e_mg, f.caffeine_mg, f.name,"
+    "SELECT n.name, CASE WHEN a.food_id IS NULL THEN n.low ELSE f.name END, f.id, f.fdc_id, f.kcal, f.protein_g,"
+    " f.carbs_g, f.fat_g, f.fiber_g, f.sugars_g, f.glycemic_index, f.added_sugars_g, f.sat_fat_g, f.trans_fat_g,"
+    " f.omega3_g, f.omega6_g, f.vitamin_c_mg, f.vitamin_e_mg, f.caffeine_mg, f.name,"
     " s.scored_at > now() - make_interval(days => $2::int)"
-    " FROM jsonb_array_elements_text($1::jsonb) AS n(name)"
-    " LEFT JOIN food_aliases a ON a.alias = n.name"
-    " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.name),"
-    "  (SELECT food_id FROM ingredient_scores WHERE name = n.name))"
-    " LEFT JOIN ingredient_scores s ON s.name = CASE WHEN a.food_id IS NULL THEN n.name ELSE f.name END";
+    " FROM (SELECT e AS name, lower(e) AS low FROM jsonb_array_elements_text($1::jsonb) AS e) AS n"
+    " LEFT JOIN food_aliases a ON a.alias = n.low"
+    " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.low),"
+    "  (SELECT food_id FROM ingredient_scores WHERE name = n.low))"
+    " LEFT JOIN ingredient_scores s ON s.name = CASE WHEN a.food_id IS NULL THEN n.low ELSE f.name END";
 
 static void table_source(PGresult *res, int r, struct ing_source *t)
 {
