@@ -55,6 +55,12 @@ static const struct var vars[] = {
     /* meal-image pool */
 
     /* cache, cached reads, rate limits */
+    I(redis_timeout_ms, "HF_REDIS_TIMEOUT_MS", "250", 1, 60000, "bound on a Redis connect and on each Redis command"),
+    I(redis_retry_ms, "HF_REDIS_RETRY_MS", "1000", 0, 600000, "after a Redis failure, how long calls fail at once before reconnecting"),
+    I(cache_reads, "HF_CACHE_READS", "1", 0, 1, "1: intake reads go through the Redis cache; 0: every read from PostgreSQL"),
+    I(rate_user_read_rpm, "HF_RATE_USER_READ_RPM", "100", 1, 100000000, "reads per minute per user, across intake replicas (429 past it)"),
+    I(rate_user_write_rpm, "HF_RATE_USER_WRITE_RPM", "60", 1, 100000000, "single-event posts per minute per user, across intake replicas (429 past it)"),
+    I(rate_local_share, "HF_RATE_LOCAL_SHARE", "1", 1, 10000, "processes sharing each rate limit; with Redis away each allows limit / this"),
 
     /* scheduler */
 

@@ -41,6 +41,12 @@ struct hf_config {
     /* meal-image pool */
 
     /* cache, cached reads, rate limits */
+    int redis_timeout_ms;
+    int redis_retry_ms;
+    int cache_reads;
+    int rate_user_read_rpm;
+    int rate_user_write_rpm;
+    int rate_local_share;
 
     /* scheduler */
 

@@ -11,19 +11,13 @@
 
 /* Direct-mapped caches: fixed memory, a collision just evicts. */
 #define CACHE_SLOTS 8192
-#define BUCKET_SLOTS 4096
 
 struct cached {
     char key[72];
     int64_t expires_us;
     bool allowed;
     struct intake_client client;
-};
-
-struct bucket {
-    int64_t client_id; /* 0: free */
-    double tokens;
-    int64_t refreshed_us;
+    int64_t member_id, user_id; /* ownership answers: whose the entity is */
 };
 
 struct intake_auth {
@@ -35,8 +29,6 @@ struct intake_auth {
     int n_pg;
     pthread_mutex_t cache_lock;
     struct cached *cache;
-    pthread_mutex_t bucket_lock;
-    struct bucket *buckets;
 };
 
 int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_err *err)
@@ -50,12 +42,10 @@ int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_er
     a->pgs = calloc((size_t)a->n_pg, sizeof *a->pgs);
     a->busy = calloc((size_t)a->n_pg, sizeof *a->busy);
     a->cache = calloc(CACHE_SLOTS, sizeof *a->cache);
-    a->buckets = calloc(BUCKET_SLOTS, sizeof *a->buckets);
     pthread_mutex_init(&a->pg_lock, NULL);
     pthread_cond_init(&a->pg_free, NULL);
     pthread_mutex_init(&a->cache_lock, NULL);
-    pthread_mutex_init(&a->bucket_lock, NULL);
-    if (!a->pgs || !a->busy || !a->cache || !a->buckets) {
+    if (!a->pgs || !a->busy || !a->cache) {
         intake_auth_free(a);
         return hf_err_set(err, HF_ENOMEM, false, "out of memory");
     }
@@ -72,16 +62,14 @@ void intake_auth_free(intake_auth *a)
     free(a->pgs);
     free(a->busy);
     free(a->cache);
-    free(a->buckets);
     pthread_mutex_destroy(&a->pg_lock);
     pthread_cond_destroy(&a->pg_free);
     pthread_mutex_destroy(&a->cache_lock);
-    pthread_mutex_destroy(&a->bucket_lock);
     free(a);
 }
 
-/* Borrows a connection; one per HTTP thread is enough, so waits are rare. */
-static hf_pg *borrow(intake_auth *a, int *slot, struct hf_err *err)
+/* One connection per HTTP thread is enough, so waits are rare. */
+hf_pg *intake_auth_pg_borrow(intake_auth *a, int *slot, struct hf_err *err)
 {
     pthread_mutex_lock(&a->pg_lock);
     int i;
@@ -105,7 +93,7 @@ static hf_pg *borrow(intake_auth *a, int *slot, struct hf_err *err)
     return a->pgs[i];
 }
 
-static void give_back(intake_auth *a, int slot)
+void intake_auth_pg_return(intake_auth *a, int slot)
 {
     pthread_mutex_lock(&a->pg_lock);
     a->busy[slot] = false;
@@ -158,7 +146,7 @@ int intake_auth_client(intake_auth *a, const char *key, struct intake_client *cl
     }
     int slot, rc;
     PGresult *res = NULL;
-    hf_pg *pg = borrow(a, &slot, err);
+    hf_pg *pg = intake_auth_pg_borrow(a, &slot, err);
     if (!pg)
         return HF_EUNAVAIL;
     const char *params[] = { entry.key + 2 };
@@ -166,7 +154,7 @@ int intake_auth_client(intake_auth *a, const char *key, struct intake_client *cl
                     "SELECT id, coalesce(rate_limit_per_min, 0), array_to_string(scopes, ',') FROM api_clients"
                     " WHERE key_hash = $1::bytea AND revoked_at IS NULL",
                     1, params, &res, err);
-    give_back(a, slot);
+    intake_auth_pg_return(a, slot);
     if (rc)
         return err->unavailable || rc == HF_EUNAVAIL ? HF_EUNAVAIL : rc;
     if (PQntuples(res) != 1) {
@@ -205,7 +193,8 @@ bool intake_auth_scope_allows(const struct intake_client *c, const char *type)
     return false;
 }
 
-int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64_t program_id, struct hf_err *err)
+int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64_t program_id, int64_t *user_id,
+                     struct hf_err *err)
 {
     struct cached entry = { 0 };
     snprintf(entry.key, sizeof entry.key, "o:%lld:%lld:%lld", (long long)client_id, (long long)member_id,
@@ -218,24 +207,28 @@ int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64
         const char *params[] = { c, m, p };
         int slot;
         PGresult *res = NULL;
-        hf_pg *pg = borrow(a, &slot, err);
+        hf_pg *pg = intake_auth_pg_borrow(a, &slot, err);
         if (!pg)
             return HF_EUNAVAIL;
         int rc = hf_pg_exec(pg,
                             "SELECT EXISTS (SELECT 1 FROM members m JOIN users u ON u.id = m.user_id"
                             "  WHERE m.id = $2 AND u.client_id = $1 AND m.deleted_at IS NULL AND u.deleted_at IS NULL),"
                             " $3::bigint = 0 OR EXISTS (SELECT 1 FROM care_programs"
-                            "  WHERE id = $3 AND member_id = $2 AND deleted_at IS NULL)",
+                            "  WHERE id = $3 AND member_id = $2 AND deleted_at IS NULL),"
+                            " (SELECT user_id FROM members WHERE id = $2)",
                             3, params, &res, err);
-        give_back(a, slot);
+        intake_auth_pg_return(a, slot);
         if (rc)
             return err->unavailable || rc == HF_EUNAVAIL ? HF_EUNAVAIL : rc;
         bool member_ok = PQgetvalue(res, 0, 0)[0] == 't', program_ok = PQgetvalue(res, 0, 1)[0] == 't';
+        entry.user_id = member_ok ? strtoll(PQgetvalue(res, 0, 2), NULL, 10) : 0;
         PQclear(res);
         entry.allowed = member_ok && program_ok;
         entry.client.id = member_ok; /* remembers which check failed */
         cache_put(a, &entry);
     }
+    if (user_id)
+        *user_id = entry.user_id;
     if (entry.allowed)
         return 0;
     if (!entry.client.id)
@@ -245,45 +238,56 @@ int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64
                         (long long)program_id, (long long)member_id);
 }
 
-int intake_auth_take(intake_auth *a, const struct intake_client *c, int n, int *retry_after_s)
+int intake_auth_reader(intake_auth *a, int64_t client_id, bool program, int64_t id, int64_t *member_id,
+                       int64_t *user_id, struct hf_err *err)
 {
-    int rc = 0;
-    int64_t now = hf_time_mono_us();
-    double per_us = c->rpm / 60e6;
-    pthread_mutex_lock(&a->bucket_lock);
-    unsigned i = (unsigned)(c->id * 2654435761u) % BUCKET_SLOTS;
-    for (unsigned probe = 0; probe < BUCKET_SLOTS; probe++, i = (i + 1) % BUCKET_SLOTS)
-        if (a->buckets[i].client_id == c->id || a->buckets[i].client_id == 0)
-            break;
-    struct bucket *b = &a->buckets[i];
-    if (b->client_id != c->id) {
-        /* A full table (4096 distinct clients) shares the last slot: stricter, never looser. */
-        b->client_id = c->id;
-        b->tokens = c->rpm;
-        b->refreshed_us = now;
+    struct cached entry = { 0 };
+    snprintf(entry.key, sizeof entry.key, "r:%lld:%c:%lld", (long long)client_id, program ? 'p' : 'm', (long long)id);
+    if (!cache_get(a, entry.key, &entry)) {
+        char c[24], e[24];
+        snprintf(c, sizeof c, "%lld", (long long)client_id);
+        snprintf(e, sizeof e, "%lld", (long long)id);
+        const char *params[] = { c, e };
+        int slot;
+        PGresult *res = NULL;
+        hf_pg *pg = intake_auth_pg_borrow(a, &slot, err);
+        if (!pg)
+            return HF_EUNAVAIL;
+        /* A program is read through its member: same checks as posting. */
+        int rc = hf_pg_exec(pg,
+                            program ? "SELECT m.id, m.user_id FROM care_programs p JOIN members m ON m.id = p.member_id"
+                                      " JOIN users u ON u.id = m.user_id WHERE p.id = $2 AND u.client_id = $1"
+                                      " AND p.deleted_at IS NULL AND m.deleted_at IS NULL AND u.deleted_at IS NULL"
+                                    : "SELECT m.id, m.user_id FROM members m JOIN users u ON u.id = m.user_id"
+                                      " WHERE m.id = $2 AND u.client_id = $1 AND m.deleted_at IS NULL"
+                                      " AND u.deleted_at IS NULL",
+                            2, params, &res, err);
+        intake_auth_pg_return(a, slot);
+        if (rc)
+            return err->unavailable || rc == HF_EUNAVAIL ? HF_EUNAVAIL : rc;
+        entry.allowed = PQntuples(res) == 1;
+        if (entry.allowed) {
+            entry.member_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            entry.user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        }
+        PQclear(res);
+        cache_put(a, &entry);
     }
-    b->tokens += (double)(now - b->refreshed_us) * per_us;
-    if (b->tokens > c->rpm)
-        b->tokens = c->rpm;
-    b->refreshed_us = now;
-    if (b->tokens >= n) {
-        b->tokens -= n;
-    } else {
-        double wait_s = (n - b->tokens) / (per_us * 1e6);
-        *retry_after_s = wait_s < 1 ? 1 : (int)(wait_s + 0.999);
-        rc = HF_EDENIED;
-    }
-    pthread_mutex_unlock(&a->bucket_lock);
-    return rc;
+    if (!entry.allowed)
+        return hf_err_set(err, HF_ENOTFOUND, false, "no %s %lld among this client's users", program ? "program" : "member",
+                          (long long)id);
+    *member_id = entry.member_id;
+    *user_id = entry.user_id;
+    return 0;
 }
 
 int intake_auth_ping(intake_auth *a, struct hf_err *err)
 {
     int slot;
-    hf_pg *pg = borrow(a, &slot, err);
+    hf_pg *pg = intake_auth_pg_borrow(a, &slot, err);
     if (!pg)
         return HF_EUNAVAIL;
     int rc = hf_pg_cmd(pg, "SELECT 1", err);
-    give_back(a, slot);
+    intake_auth_pg_return(a, slot);
     return rc;
 }

@@ -18,6 +18,8 @@
 #include "hf_time.h"
 #include "intake_auth.h"
 #include "intake_events.h"
+#include "intake_limits.h"
+#include "intake_reads.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -27,7 +29,7 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-enum route { R_NONE, R_EVENT, R_BATCH, R_HEALTH, R_READY, R_METRICS };
+enum route { R_NONE, R_EVENT, R_BATCH, R_READ, R_HEALTH, R_READY, R_METRICS };
 
 struct item {
     struct req *req;
@@ -35,6 +37,7 @@ struct item {
     const char *code;
     struct hf_err err;
     struct intake_record rec;
+    int64_t user_id; /* the member's user, once ownership is checked */
 };
 
 struct req {
@@ -64,6 +67,8 @@ struct intake {
     struct hf_config cfg;
     hf_schema_registry *schemas;
     intake_auth *auth;
+    intake_limits *limits;
+    intake_reads *reads;
     hf_producer *producer;
     hf_metrics *metrics;
     hf_metric *m_accepted, *m_rejected, *m_latency;
@@ -129,6 +134,11 @@ static enum MHD_Result send_text(struct intake *in, struct MHD_Connection *conn,
 static void on_delivery(void *opaque, int rc, const char *reason)
 {
     struct item *it = opaque;
+    if (!it) { /* a job the intake asked for (insight refresh): nobody waits on it */
+        if (rc)
+            hf_warn("a job record was not delivered: %s", reason ? reason : "unknown");
+        return;
+    }
     struct req *r = it->req;
     if (rc) {
         it->status = 503;
@@ -164,7 +174,7 @@ static void prepare_item(struct intake *in, struct req *r, const json_t *event, 
         hf_err_field(&it->err, HF_EDENIED, "type", "this API key may not post %s events", it->rec.schema->name);
         return refuse(it, 403, "forbidden");
     }
-    rc = intake_auth_owns(in->auth, r->client.id, it->rec.member_id, it->rec.program_id, &it->err);
+    rc = intake_auth_owns(in->auth, r->client.id, it->rec.member_id, it->rec.program_id, &it->user_id, &it->err);
     if (rc == HF_EDENIED)
         return refuse(it, 403, "forbidden");
     if (rc)
@@ -240,7 +250,7 @@ static enum MHD_Result post_events(struct intake *in, struct req *r)
         }
     }
     int retry_after = 0;
-    if (intake_auth_take(in->auth, &r->client, (int)n, &retry_after)) {
+    if (intake_limits_take(in->limits, INTAKE_LIMIT_CLIENT, r->client.id, r->client.rpm, (int)n, &retry_after)) {
         json_decref(doc);
         return send_error(in, r->conn, 429, "rate_limited", "too many events for this API key; retry later", NULL,
                           retry_after);
@@ -268,6 +278,12 @@ static enum MHD_Result post_events(struct intake *in, struct req *r)
             }
         return respond_events(in, r);
     }
+    if (r->route == R_EVENT &&
+        intake_limits_take(in->limits, INTAKE_LIMIT_USER_WRITE, r->items[0].user_id, 0, 1, &retry_after)) {
+        hf_metric_add(in->m_rejected, 1);
+        return send_error(in, r->conn, 429, "rate_limited", "too many log writes for this user; retry later", NULL,
+                          retry_after);
+    }
     /* One reference per record plus one held here, released after suspending,
      * so a fast acknowledgement can never resume a request not yet suspended. */
     atomic_store(&r->pending, r->n_items + 1);
@@ -293,6 +309,44 @@ static enum MHD_Result post_events(struct intake *in, struct req *r)
     if (atomic_fetch_sub(&r->pending, 1) == 1)
         MHD_resume_connection(r->conn);
     return MHD_YES;
+}
+
+/* ---------- cached reads ---------- */
+
+static enum MHD_Result get_read(struct intake *in, struct MHD_Connection *conn, struct req *r, const char *url)
+{
+    struct intake_get q = {
+        .path = url,
+        .from = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from"),
+        .to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to"),
+        .kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind"),
+        .if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match"),
+        .client_id = r->client.id,
+        .client_rpm = r->client.rpm,
+    };
+    struct intake_answer a;
+    intake_reads_answer(in->reads, &q, &a);
+    hf_metric_observe(in->m_latency, (double)(hf_time_mono_us() - r->t0) / 1e6);
+    if (a.status != 200 && a.status != 304)
+        return send_error(in, conn, (unsigned)a.status, a.code, a.message, a.field, a.retry_after);
+    struct MHD_Response *resp = a.status == 200
+                                    ? MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE)
+                                    : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(a.body);
+        return MHD_NO;
+    }
+    if (a.status == 200)
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "ETag", a.etag);
+    /* Clients may keep the answer but must revalidate it (If-None-Match). */
+    MHD_add_response_header(resp, "Cache-Control", "private, no-cache");
+    if (a.stale)
+        MHD_add_response_header(resp, "Warning", "110 - \"Response is Stale\"");
+    enum MHD_Result res = MHD_queue_response(conn, (unsigned)a.status, resp);
+    MHD_destroy_response(resp);
+    hf_metric_add(in->m_status[a.status], 1);
+    return res;
 }
 
 /* ---------- probes ---------- */
@@ -342,6 +396,10 @@ static enum route route_of(const char *method, const char *url, bool *method_ok)
             return table[i].route;
         }
     *method_ok = true;
+    if (intake_reads_route(url)) {
+        *method_ok = strcmp(method, "GET") == 0;
+        return R_READ;
+    }
     return R_NONE;
 }
 
@@ -356,14 +414,10 @@ static int refuse_early(struct req *r, unsigned status, const char *code, const 
     return (int)status;
 }
 
-/* Checks what can be checked before reading a byte of the body. Returns 0, or
- * the status of the refusal recorded in r. */
-static int admit(struct intake *in, struct MHD_Connection *conn, struct req *r)
+/* Who is calling: 0 with r->client, or the status of the refusal recorded in r. */
+static int authenticate(struct intake *in, struct MHD_Connection *conn, struct req *r)
 {
-    const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
     struct hf_err err = { 0 };
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
         return refuse_early(r, 401, "unauthorized", "send Authorization: Bearer <API key>", NULL, 0);
@@ -372,6 +426,19 @@ static int admit(struct intake *in, struct MHD_Connection *conn, struct req *r)
         return refuse_early(r, 401, "unauthorized", err.msg, NULL, 0);
     if (rc)
         return refuse_early(r, 503, "unavailable", "cannot check the API key right now", NULL, 2);
+    return 0;
+}
+
+/* Checks what can be checked before reading a byte of the body. Returns 0, or
+ * the status of the refusal recorded in r. */
+static int admit(struct intake *in, struct MHD_Connection *conn, struct req *r)
+{
+    const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    int rc = authenticate(in, conn, r);
+    if (rc)
+        return rc;
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 || (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))
         return refuse_early(r, 415, "unsupported_media_type", "Content-Type must be application/json", NULL, 0);
     if (length && strtoull(length, NULL, 10) > (unsigned long long)in->cfg.intake_max_body)
@@ -408,6 +475,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             refuse_early(r, 405, "method_not_allowed", "method not allowed on this endpoint", NULL, 0);
         else if (r->route == R_EVENT || r->route == R_BATCH)
             admit(in, conn, r);
+        else if (r->route == R_READ)
+            authenticate(in, conn, r);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -443,6 +512,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (r->too_big)
             return send_error(in, conn, 413, "payload_too_large", "body is larger than HF_INTAKE_MAX_BODY", NULL, 0);
         return post_events(in, r);
+    case R_READ:
+        return get_read(in, conn, r, url);
     case R_HEALTH:
         return send_json(in, conn, 200, json_pack("{s:s}", "status", "ok"), 0);
     case R_READY:
@@ -476,7 +547,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void register_metrics(struct intake *in)
 {
-    static const int statuses[] = { 200, 202, 400, 401, 403, 404, 405, 413, 415, 429, 503 };
+    static const int statuses[] = { 200, 202, 304, 400, 401, 403, 404, 405, 413, 415, 429, 503 };
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
         char l[32];
         snprintf(l, sizeof l, "status=\"%d\"", statuses[i]);
@@ -508,7 +579,9 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     in.metrics = hf_metrics_new();
     if (!in.metrics || hf_schema_registry_new(&in.schemas, &err) || intake_auth_new(&in.cfg, &in.auth, &err) ||
-        hf_producer_new(&in.cfg, on_delivery, &in.producer, &err)) {
+        hf_producer_new(&in.cfg, on_delivery, &in.producer, &err) ||
+        intake_limits_new(&in.cfg, in.metrics, &in.limits, &err) ||
+        intake_reads_new(&in.cfg, in.auth, in.limits, in.producer, in.schemas, in.metrics, &in.reads, &err)) {
         hf_error("cannot start: %s", err.msg[0] ? err.msg : "out of memory");
         goto out;
     }
@@ -535,7 +608,9 @@ int main(void)
 out:
     if (d)
         MHD_stop_daemon(d);
+    intake_reads_free(in.reads);
     hf_producer_free(in.producer, in.cfg.kafka_timeout_ms);
+    intake_limits_free(in.limits);
     intake_auth_free(in.auth);
     hf_schema_registry_free(in.schemas);
     hf_metrics_free(in.metrics);

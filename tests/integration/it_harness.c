@@ -1,5 +1,9 @@
 #include "it_harness.h"
 
+#include "hf_codec.h"
+#include "hf_schema.h"
+#include "hf_uuid.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -809,12 +813,14 @@ long it_request(struct it_http *r, const char *method, int port, const char *pat
         h = curl_slist_append(h, headers[i]);
     if (chunked)
         h = curl_slist_append(h, "Transfer-Encoding: chunked");
-    struct buf b = { 0 };
+    struct buf b = { 0 }, hb = { 0 };
     struct upload u = { body, body_len };
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "GET") == 0) {
@@ -842,6 +848,7 @@ long it_request(struct it_http *r, const char *method, int port, const char *pat
         it_note("%s http://127.0.0.1:%d%s: %s", method, port, path, curl_easy_strerror(rc));
     r->body = b.p ? b.p : strdup("");
     r->len = b.len;
+    r->headers = hb.p ? hb.p : strdup("");
     r->json = json_loads(r->body, 0, NULL);
     return r->status;
 }
@@ -865,8 +872,50 @@ long it_post(struct it_http *r, int port, const char *path, const char *key, con
     return it_request(r, "POST", port, path, h, body, strlen(body), false);
 }
 
+const char *it_http_header(const struct it_http *r, const char *name, char *out, size_t outsz)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            v += strspn(v, " ");
+            snprintf(out, outsz, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+void it_emit(const char *schema_name, const char *json)
+{
+    hf_schema_registry *reg = NULL;
+    struct hf_err err = { 0 };
+    ck_assert_int_eq(hf_schema_registry_new(&reg, &err), 0);
+    const struct hf_schema *s = hf_schema_latest(reg, schema_name);
+    ck_assert_msg(s != NULL, "no schema %s", schema_name);
+    json_t *fields = json_loads(json, 0, NULL);
+    ck_assert_msg(fields != NULL, "not JSON: %s", json);
+    char id[HF_UUID_STRLEN], version[8], key[64];
+    hf_uuid_v4(id);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    ck_assert_msg(hf_codec_encode_json(s, fields, NULL, id, &buf, &err) == 0, "%s: %s", schema_name, err.msg);
+    const json_t *k = json_object_get(fields, s->key_field);
+    if (json_is_string(k))
+        snprintf(key, sizeof key, "%s", json_string_value(k));
+    else
+        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(k));
+    snprintf(version, sizeof version, "%d", s->version);
+    const struct it_kv h[] = { { "hf-schema", s->name }, { "hf-version", version }, { "hf-event-id", id } };
+    it_produce(it_topic(s->family), key, buf.data, buf.size, h, 3, NULL, NULL);
+    msgpack_sbuffer_destroy(&buf);
+    json_decref(fields);
+    hf_schema_registry_free(reg);
+}
+
 void it_http_free(struct it_http *r)
 {
+    free(r->headers);
     free(r->body);
     json_decref(r->json);
     memset(r, 0, sizeof *r);

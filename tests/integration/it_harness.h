@@ -157,6 +157,7 @@ struct it_http {
     char *body;    /* NUL-terminated */
     size_t len;
     json_t *json;  /* parsed body, NULL when not JSON */
+    char *headers; /* the response's header lines as received */
 };
 
 /* One request to 127.0.0.1:port (keep-alive between calls). headers: "Name:
@@ -170,6 +171,9 @@ long it_request(struct it_http *r, const char *method, int port, const char *pat
 long it_post(struct it_http *r, int port, const char *path, const char *key, const char *body,
              const char *idempotency_key);
 void it_http_free(struct it_http *r);
+/* Value of the response header `name` (any case) copied into out, or NULL
+ * when absent. */
+const char *it_http_header(const struct it_http *r, const char *name, char *out, size_t outsz);
 /* error.code / error.field of a response ("" when absent). */
 const char *it_err_code(const struct it_http *r);
 const char *it_err_field(const struct it_http *r);
@@ -209,6 +213,11 @@ struct it_records {
  * (either may be NULL) receive where it landed. */
 void it_produce(const char *topic, const char *key, const void *value, size_t len, const struct it_kv *headers,
                 int n_headers, int32_t *partition, int64_t *offset);
+/* Produces a message of a built-in schema from its fields as JSON text, the
+ * way a pool's hf_pool_emit would (msgpack, key from the schema's key field,
+ * hf-schema/hf-version/hf-event-id headers, a random event id), to
+ * <prefix><family>; asserts it encodes and is acknowledged. */
+void it_emit(const char *schema_name, const char *json);
 /* Reads `topic` from the beginning of every partition until at least
  * min_count records were read and every partition is at its end, or until
  * timeout_ms. Returns the number read (all of them are in out). */

@@ -147,25 +147,6 @@ START_TEST(scopes)
 }
 END_TEST
 
-START_TEST(rate_limit_is_a_token_bucket)
-{
-    struct hf_err err = { 0 };
-    intake_auth *a = NULL;
-    ck_assert_int_eq(intake_auth_new(&cfg, &a, &err), 0);
-    struct intake_client c = { .id = 99, .rpm = 60 };
-    int retry = 0;
-    ck_assert_int_eq(intake_auth_take(a, &c, 60, &retry), 0); /* a full minute's budget at once */
-    ck_assert_int_eq(intake_auth_take(a, &c, 1, &retry), HF_EDENIED);
-    ck_assert_int_ge(retry, 1);
-    ck_assert_int_le(retry, 2);
-    struct intake_client other = { .id = 100, .rpm = 60 };
-    ck_assert_int_eq(intake_auth_take(a, &other, 1, &retry), 0); /* budgets are per client */
-    ck_assert_int_eq(intake_auth_take(a, &other, 120, &retry), HF_EDENIED); /* more than a minute's worth */
-    ck_assert_int_ge(retry, 60);
-    intake_auth_free(a);
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("intake_events");
@@ -175,7 +156,6 @@ int main(void)
     tcase_add_test(tc, event_ids_given_derived_or_made);
     tcase_add_test(tc, refusals_name_the_field);
     tcase_add_test(tc, scopes);
-    tcase_add_test(tc, rate_limit_is_a_token_bucket);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,0 +1,313 @@
+#include "intake_reads.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf_cache.h"
+#include "hf_codec.h"
+#include "hf_log.h"
+#include "hf_reads.h"
+#include "hf_time.h"
+#include "hf_uuid.h"
+
+#define DAY_US (86400LL * 1000000)
+#define MAX_RANGE_DAYS 92 /* a program is 90 days; a range longer than it is a mistake */
+
+struct intake_reads {
+    const struct hf_config *cfg;
+    intake_auth *auth;
+    intake_limits *limits;
+    hf_producer *producer;
+    const struct hf_schema *refresh_schema;
+    hf_metric *m_hit, *m_miss, *m_fallback, *m_off, *m_refresh, *m_stale;
+    hf_metric *m_lat_hit, *m_lat_miss;
+};
+
+int intake_reads_new(const struct hf_config *cfg, intake_auth *auth, intake_limits *limits, hf_producer *producer,
+                     const hf_schema_registry *schemas, hf_metrics *m, intake_reads **out, struct hf_err *err)
+{
+    *out = NULL;
+    intake_reads *r = calloc(1, sizeof *r);
+    if (!r)
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    r->cfg = cfg;
+    r->auth = auth;
+    r->limits = limits;
+    r->producer = producer;
+    r->refresh_schema = hf_schema_latest(schemas, "job.insight_refresh");
+    if (!r->refresh_schema) {
+        free(r);
+        return hf_err_set(err, HF_EINVAL, false, "schema job.insight_refresh is not built in");
+    }
+    static const char help[] = "Cached reads by outcome: hit (Redis), miss (PostgreSQL, then stored), fallback "
+                               "(Redis away: PostgreSQL only), off (HF_CACHE_READS=0).";
+    r->m_hit = hf_metrics_counter(m, "hf_cache_reads_total", help, "outcome=\"hit\"");
+    r->m_miss = hf_metrics_counter(m, "hf_cache_reads_total", help, "outcome=\"miss\"");
+    r->m_fallback = hf_metrics_counter(m, "hf_cache_reads_total", help, "outcome=\"fallback\"");
+    r->m_off = hf_metrics_counter(m, "hf_cache_reads_total", help, "outcome=\"off\"");
+    r->m_stale = hf_metrics_counter(m, "hf_cache_stale_served_total", "Insights served stale (refresh asked).", "");
+    r->m_refresh = hf_metrics_counter(m, "hf_cache_refresh_jobs_total", "job.insight_refresh produced by stale reads.",
+                                      "");
+    static const char lhelp[] = "Time to answer a read, from the cache or not.";
+    r->m_lat_hit = hf_metrics_histogram(m, "hf_cache_read_seconds", lhelp, "source=\"redis\"");
+    r->m_lat_miss = hf_metrics_histogram(m, "hf_cache_read_seconds", lhelp, "source=\"postgres\"");
+    *out = r;
+    return 0;
+}
+
+void intake_reads_free(intake_reads *r)
+{
+    free(r);
+}
+
+enum what { W_NONE, W_PREDICTIONS, W_INSIGHTS, W_ADHERENCE };
+
+/* "/v1/members/12/insights" -> W_INSIGHTS, 12. W_NONE for anything else;
+ * *id is 0 when the route matches but the id is not a positive number. */
+static enum what parse_path(const char *path, int64_t *id)
+{
+    static const struct {
+        const char *prefix, *suffix;
+        enum what what;
+    } routes[] = {
+        { "/v1/members/", "/predictions", W_PREDICTIONS },
+        { "/v1/members/", "/insights", W_INSIGHTS },
+        { "/v1/programs/", "/adherence", W_ADHERENCE },
+    };
+    *id = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t pl = strlen(routes[i].prefix);
+        if (strncmp(path, routes[i].prefix, pl) != 0)
+            continue;
+        const char *p = path + pl;
+        size_t digits = strcspn(p, "/");
+        if (strcmp(p + digits, routes[i].suffix) != 0)
+            continue;
+        if (digits >= 1 && digits <= 18 && strspn(p, "0123456789") == digits) {
+            *id = strtoll(p, NULL, 10);
+            if (*id < 1)
+                *id = 0;
+        }
+        return routes[i].what;
+    }
+    return W_NONE;
+}
+
+bool intake_reads_route(const char *path)
+{
+    int64_t id;
+    return parse_path(path, &id) != W_NONE;
+}
+
+static void fail(struct intake_answer *a, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void fail(struct intake_answer *a, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    a->status = status;
+    a->code = code;
+    a->field = field;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->message, sizeof a->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Fills ref's query part; false (a answered 400) when an argument is bad. */
+static bool parse_query(const struct intake_get *q, enum what w, struct hf_cache_ref *ref, struct intake_answer *a)
+{
+    if (w == W_PREDICTIONS) {
+        ref->sub = q->kind;
+        char key[160]; /* the key scheme knows the kinds: one list */
+        if (q->kind && hf_cache_key(ref, 0, key, sizeof key)) {
+            fail(a, 400, "invalid_field", "kind", "kind must be cycle, symptoms, energy or mood");
+            return false;
+        }
+        return true;
+    }
+    if (w != W_ADHERENCE)
+        return true;
+    int32_t today = (int32_t)(hf_time_now_us() / DAY_US);
+    ref->to = today;
+    if (q->to && hf_time_parse_date(q->to, &ref->to)) {
+        fail(a, 400, "invalid_field", "to", "to must be a date, YYYY-MM-DD");
+        return false;
+    }
+    ref->from = ref->to - 6;
+    if (q->from && hf_time_parse_date(q->from, &ref->from)) {
+        fail(a, 400, "invalid_field", "from", "from must be a date, YYYY-MM-DD");
+        return false;
+    }
+    if (ref->from > ref->to) {
+        fail(a, 400, "invalid_field", "from", "from is after to");
+        return false;
+    }
+    if (ref->to - ref->from + 1 > MAX_RANGE_DAYS) {
+        fail(a, 400, "invalid_field", "to", "a range holds at most %d days", MAX_RANGE_DAYS);
+        return false;
+    }
+    return true;
+}
+
+static void etag_of(const char *body, size_t len, char out[24])
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a 64: a fingerprint, not a secret */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)body[i]) * 1099511628211ull;
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Does If-None-Match (a list, or *) name etag? */
+static bool etag_matches(const char *header, const char *etag)
+{
+    if (!header)
+        return false;
+    if (strcmp(header, "*") == 0)
+        return true;
+    size_t n = strlen(etag);
+    for (const char *p = header; (p = strstr(p, etag)); p += n)
+        if ((p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+    return false;
+}
+
+/* Is the insights body stale: computed more than a day ago, or before the
+ * member's data last changed (changed: the mark in milliseconds, or NULL)?
+ * *computed_us receives its computed_at. */
+static bool insights_stale(const char *body, const char *changed, int64_t *computed_us)
+{
+    json_t *doc = json_loads(body, 0, NULL);
+    const char *at = json_string_value(json_object_get(doc, "computed_at"));
+    bool stale = true;
+    *computed_us = 0;
+    if (at && hf_time_parse_rfc3339(at, computed_us) == 0) {
+        stale = hf_time_now_us() - *computed_us > (int64_t)hf_cache_ttl_s(HF_CACHE_INSIGHTS) * 1000000;
+        if (changed && strtoll(changed, NULL, 10) * 1000 > *computed_us)
+            stale = true;
+    }
+    json_decref(doc);
+    return stale;
+}
+
+/* Asks the insights pool to recompute (stale-while-revalidate). The event id
+ * is derived from the member and the stale answer, so repeats of it are one
+ * job downstream; the Redis guard keeps repeats off Kafka too. */
+static void request_refresh(intake_reads *r, hf_redis *redis, int64_t member_id, int64_t computed_us)
+{
+    if (redis) {
+        char key[64], ttl[16];
+        hf_cache_refresh_key(member_id, key, sizeof key);
+        snprintf(ttl, sizeof ttl, "%d", HF_CACHE_REFRESH_GUARD_S);
+        const char *argv[] = { "SET", key, "1", "NX", "EX", ttl };
+        redisReply *rep = NULL;
+        if (hf_redis_cmd(redis, 6, argv, NULL, &rep, NULL) == 0 && rep->type == REDIS_REPLY_NIL) {
+            freeReplyObject(rep);
+            return; /* asked recently */
+        }
+        freeReplyObject(rep);
+    }
+    char name[64], event_id[HF_UUID_STRLEN], topic[160], key[24];
+    snprintf(name, sizeof name, "%lld:%lld", (long long)member_id, (long long)computed_us);
+    hf_uuid_v5("intake.stale_read", name, event_id);
+    json_t *fields = json_pack("{s:I, s:s, s:s}", "member_id", (json_int_t)member_id, "reason", "stale_read", "trigger",
+                               "intake stale read");
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    struct hf_err err = { 0 };
+    int rc = fields ? hf_codec_encode_json(r->refresh_schema, fields, NULL, event_id, &buf, &err) : HF_ENOMEM;
+    if (rc == 0) {
+        char version[12];
+        snprintf(version, sizeof version, "%d", r->refresh_schema->version);
+        snprintf(key, sizeof key, "%lld", (long long)member_id);
+        hf_config_topic(r->cfg, r->refresh_schema->family, topic, sizeof topic);
+        struct hf_header h[] = {
+            { "hf-schema", r->refresh_schema->name, -1 },
+            { "hf-version", version, -1 },
+            { "hf-event-id", event_id, -1 },
+            { "hf-producer", "intake", -1 },
+        };
+        rc = hf_producer_send(r->producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, &err);
+    }
+    if (rc)
+        hf_warn("insight refresh for a stale read not queued: %s", err.msg);
+    else
+        hf_metric_add(r->m_refresh, 1);
+    msgpack_sbuffer_destroy(&buf);
+    json_decref(fields);
+}
+
+void intake_reads_answer(intake_reads *r, const struct intake_get *q, struct intake_answer *a)
+{
+    memset(a, 0, sizeof *a);
+    int64_t id, member_id = 0, user_id = 0, t0 = hf_time_mono_us();
+    enum what w = parse_path(q->path, &id);
+    struct hf_cache_ref ref = { .id = id };
+    ref.kind = w == W_ADHERENCE ? HF_CACHE_ADHERENCE : w == W_INSIGHTS ? HF_CACHE_INSIGHTS : HF_CACHE_PREDICTIONS;
+    if (w == W_NONE || id == 0)
+        return fail(a, 404, "not_found", NULL, "no such endpoint (ids are positive whole numbers)");
+    if (!parse_query(q, w, &ref, a))
+        return;
+    if (intake_limits_take(r->limits, INTAKE_LIMIT_CLIENT, q->client_id, q->client_rpm, 1, &a->retry_after))
+        return fail(a, 429, "rate_limited", NULL, "too many requests for this API key; retry later");
+    struct hf_err err = { 0 };
+    int rc = intake_auth_reader(r->auth, q->client_id, w == W_ADHERENCE, id, &member_id, &user_id, &err);
+    if (rc == HF_ENOTFOUND)
+        return fail(a, 404, "not_found", NULL, "%s", err.msg);
+    if (rc) {
+        a->retry_after = 2;
+        return fail(a, 503, "unavailable", NULL, "cannot check ownership right now");
+    }
+    if (intake_limits_take(r->limits, INTAKE_LIMIT_USER_READ, user_id, 0, 1, &a->retry_after))
+        return fail(a, 429, "rate_limited", NULL, "too many reads for this user; retry later");
+
+    int rslot = -1, pslot = -1;
+    hf_redis *redis = r->cfg->cache_reads ? intake_limits_redis(r->limits, &rslot) : NULL;
+    char changed_key[64];
+    if (w == W_INSIGHTS)
+        hf_cache_changed_key(member_id, changed_key, sizeof changed_key);
+    struct hf_read got = { 0 };
+    hf_pg *pg = intake_auth_pg_borrow(r->auth, &pslot, &err);
+    if (!pg) {
+        rc = HF_EUNAVAIL;
+    } else {
+        rc = hf_reads_get(redis, pg, &ref, w == W_INSIGHTS ? changed_key : NULL, &got, &err);
+        intake_auth_pg_return(r->auth, pslot);
+    }
+    if (rc == 0 && w == W_INSIGHTS) {
+        int64_t computed_us;
+        a->stale = insights_stale(got.body, got.extra, &computed_us);
+        if (a->stale) {
+            hf_metric_add(r->m_stale, 1);
+            request_refresh(r, got.degraded ? NULL : redis, member_id, computed_us);
+        }
+    } else if (rc == HF_ENOTFOUND && w == W_INSIGHTS) {
+        request_refresh(r, got.degraded ? NULL : redis, member_id, 0); /* 002: a miss asks for a refresh */
+    }
+    if (rslot >= 0)
+        intake_limits_redis_return(r->limits, rslot);
+    hf_metric_add(!r->cfg->cache_reads ? r->m_off : got.hit ? r->m_hit : got.degraded ? r->m_fallback : r->m_miss, 1);
+    hf_metric_observe(got.hit ? r->m_lat_hit : r->m_lat_miss, (double)(hf_time_mono_us() - t0) / 1e6);
+    if (rc == HF_ENOTFOUND) {
+        hf_read_clear(&got);
+        return fail(a, 404, "not_found", NULL, "no insights computed yet for this member; a refresh was requested");
+    }
+    if (rc) {
+        hf_read_clear(&got);
+        a->retry_after = 2;
+        return fail(a, 503, "unavailable", NULL, "cannot read right now: %s", err.msg);
+    }
+    etag_of(got.body, got.len, a->etag);
+    if (etag_matches(q->if_none_match, a->etag)) {
+        a->status = 304;
+        hf_read_clear(&got);
+        return;
+    }
+    a->status = 200;
+    a->body = got.body;
+    a->len = got.len;
+    got.body = NULL;
+    hf_read_clear(&got);
+}
