@@ -70,7 +70,6 @@ struct hf_config {
     int ingredient_breaker_recovery_ms;
     int ingredient_breaker_successes;
     int ingredient_stale_days;
-    int ingredient_data_ttl_s;
 
     /* operations */
 };

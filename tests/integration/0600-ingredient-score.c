@@ -26,7 +26,8 @@
  * under PostgreSQL's lower() of it.
  *
  * Then: the same job again (unknown_ingredient) is a no-op while the score
- * is fresh (no API call, scored_at unchanged); an app_request rescores.
+ * is fresh (no API call, scored_at unchanged); an app_request rescores, from
+ * the answers cached in Redis (no API call, fetched_at unchanged).
  */
 #include <time.h>
 
@@ -185,11 +186,20 @@ START_TEST(job_to_scores)
                                 salmon),
                      scored);
     ck_assert_int_eq(ing_fake_calls(fake, "usda"), usda_before);
-    /* an app asking: rescored */
+    /* an app asking: rescored, from the raw answers cached in Redis for 24 h
+     * (ingredient:data:{name}; no cache pool runs here to invalidate them) */
     long long t0 = wall_us();
+    char fetched_before[64], fetched_after[64];
+    it_sql_text(fetched_before, sizeof fetched_before, "SELECT fetched_at FROM ingredient_scores WHERE name = '%s'",
+                bread);
     ing_job(bread, "app_request");
     ing_wait_row(bread, t0, 20000);
-    ck_assert_int_eq(ing_fake_calls(fake, "usda"), usda_before + 1);
+    it_sql_text(fetched_after, sizeof fetched_after, "SELECT fetched_at FROM ingredient_scores WHERE name = '%s'",
+                bread);
+    ck_assert_int_eq(ing_fake_calls(fake, "usda"), usda_before);
+    ck_assert_str_eq(fetched_after, fetched_before);
+    ing_scores_text(text, sizeof text, bread);
+    ck_assert_str_eq(text, "50|95|50|50|36.5|0.9");
     it_stop_all_ok();
 }
 END_TEST

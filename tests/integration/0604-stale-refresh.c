@@ -2,7 +2,8 @@
  * is rescored when the scheduler's stale_refresh job names it; a score
  * rescored in the meantime is kept (no API call); a log seeing a stale
  * ingredient (unknown_ingredient) rescores it too. Times are moved back in
- * the database, as eight days would. */
+ * the database and the 24-hour raw-data cache dropped, as eight days would. */
+#include <stdlib.h>
 #include <time.h>
 
 #include "it_ingredient.h"
@@ -33,6 +34,15 @@ START_TEST(stale_scores_rescored)
     it_sql("UPDATE ingredient_scores SET scored_at = now() - interval '8 days' WHERE name IN ('%s', '%s')", old, seen);
     it_sql("UPDATE ingredient_scores SET scored_at = now() - interval '6 days' WHERE name = '%s'", fresh);
     long long fresh_at = scored_us(fresh), old_at = scored_us(old);
+    /* a week on, their raw answers (24 h in Redis) are long gone too: drop
+     * the namespaces' versions, as expiry would have dropped the values */
+    char url[256], k1[160], k2[160], out[256];
+    snprintf(url, sizeof url, "%s", getenv("HF_REDIS_URL") ? getenv("HF_REDIS_URL") : "redis://127.0.0.1:16379/0");
+    snprintf(k1, sizeof k1, "hf:{i:%s}:ver", old);
+    snprintf(k2, sizeof k2, "hf:{i:%s}:ver", seen);
+    const char *del[] = { "/usr/bin/redis-cli", "-u", url, "DEL", k1, k2, NULL };
+    ck_assert_int_eq(it_run(out, sizeof out, 10000, del, NULL), 0);
+    ck_assert_msg(strncmp(out, "2", 1) == 0, "redis-cli DEL: %s", out);
     int calls = ing_fake_calls(fake, "usda");
 
     ing_job(fresh, "stale_refresh"); /* rescored since the scheduler looked: kept */

@@ -1,14 +1,15 @@
-/* STAND-IN until common/hf_breaker and common/hf_ratelimit land on main:
- * an in-process breaker and token bucket with 002's rules, so the pool runs
- * and its tests exercise the breaker. The rate limit here is per process,
- * not shared through Redis; swapping this file for one over the shared
- * modules is the whole change (README.md, "Guards"). */
+/* The rate limit is the fleet's shared token bucket (common/hf_ratelimit,
+ * in Redis). The breaker below is a STAND-IN until common/hf_breaker lands
+ * on main: 002's closed/open/half-open rules in process; swapping it for
+ * hf_breaker is confined to this file (README.md, "Guards"). */
 #include "ingredient_guard.h"
 
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_log.h"
+#include "hf_ratelimit.h"
 #include "hf_time.h"
 
 enum state { CLOSED, OPEN, HALF_OPEN };
@@ -19,8 +20,8 @@ struct ing_guard {
     int failures, successes;
     int64_t opened_ms;
     bool trial_in_flight;
-    double tokens;
-    int64_t stamp_ms;
+    hf_ratelimit *limit;
+    char bucket[96];
 };
 
 static int64_t now_ms(void)
@@ -28,9 +29,8 @@ static int64_t now_ms(void)
     return hf_time_mono_us() / 1000;
 }
 
-int ing_guard_new(const struct ing_guard_conf *conf, const char *redis_url, ing_guard **out, struct hf_err *err)
+int ing_guard_new(const struct ing_guard_conf *conf, ing_guard **out, struct hf_err *err)
 {
-    (void)redis_url;
     if (conf->rate < 1 || conf->window_ms < 1 || conf->failure_threshold < 1 || conf->recovery_ms < 1 ||
         conf->success_threshold < 1)
         return hf_err_set(err, HF_EINVAL, false, "guard of %s: every limit must be at least 1", conf->api);
@@ -38,33 +38,46 @@ int ing_guard_new(const struct ing_guard_conf *conf, const char *redis_url, ing_
     if (!g)
         return hf_err_set(err, HF_ENOMEM, false, "out of memory");
     g->conf = *conf;
-    g->tokens = conf->rate;
-    g->stamp_ms = now_ms();
+    snprintf(g->bucket, sizeof g->bucket, "%s", conf->bucket);
+    g->conf.bucket = g->bucket;
+    int rc = hf_ratelimit_new(conf->local_share, &g->limit, err);
+    if (rc) {
+        free(g);
+        return rc;
+    }
     *out = g;
     return 0;
 }
 
 void ing_guard_free(ing_guard *g)
 {
+    if (!g)
+        return;
+    hf_ratelimit_free(g->limit);
     free(g);
 }
 
-enum ing_admit ing_guard_admit(ing_guard *g, int64_t *retry_after_ms)
+enum ing_admit ing_guard_admit(ing_guard *g, hf_redis *redis, int64_t *retry_after_ms)
 {
     int64_t now = now_ms();
     *retry_after_ms = 0;
+    /* the breaker first: a call it refuses spends no token */
     if (g->state == OPEN && now - g->opened_ms < g->conf.recovery_ms)
         return ING_ADMIT_OPEN;
     if (g->state == HALF_OPEN && g->trial_in_flight)
         return ING_ADMIT_OPEN;
-    double per_ms = (double)g->conf.rate / (double)g->conf.window_ms;
-    g->tokens = fmin(g->conf.rate, g->tokens + (double)(now - g->stamp_ms) * per_ms);
-    g->stamp_ms = now;
-    if (g->tokens < 1) {
-        *retry_after_ms = (int64_t)ceil((1 - g->tokens) / per_ms);
+    struct hf_ratelimit_result res = { 0 };
+    struct hf_err err = { 0 };
+    if (hf_ratelimit_take(g->limit, redis, g->bucket, g->conf.rate, g->conf.window_ms, 1, &res, &err)) {
+        /* only a bug gets here (bad arguments, a broken script): never call unguarded */
+        hf_error("rate limit of %s: %s", g->conf.api, err.msg);
+        *retry_after_ms = 1000;
         return ING_ADMIT_LIMITED;
     }
-    g->tokens -= 1;
+    if (!res.allowed) {
+        *retry_after_ms = res.retry_after_ms;
+        return ING_ADMIT_LIMITED;
+    }
     if (g->state == OPEN) {
         g->state = HALF_OPEN;
         g->successes = 0;

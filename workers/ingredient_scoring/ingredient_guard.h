@@ -13,22 +13,24 @@
 #include <stdint.h>
 
 #include "hf_err.h"
+#include "hf_redis.h"
 
 typedef struct ing_guard ing_guard;
 
 struct ing_guard_conf {
-    const char *api;          /* "usda", "off": names the shared bucket */
+    const char *api;          /* "usda", "off" (logs) */
+    const char *bucket;       /* the shared bucket's name (hf_cache_ratelimit_key) */
     int rate;                 /* calls per window, across every process */
     int64_t window_ms;
     int failure_threshold;    /* consecutive failures that open the breaker */
     int64_t recovery_ms;      /* open this long before a trial call */
     int success_threshold;    /* trial successes that close it */
+    int local_share;          /* processes sharing the limit while Redis is away (hf_ratelimit) */
 };
 
-/* redis_url: where the shared bucket lives (the process falls back to a
- * local bucket while Redis is away). Caller frees with ing_guard_free.
- * Returns 0, HF_EINVAL (a bad configuration value) or HF_ENOMEM. */
-int ing_guard_new(const struct ing_guard_conf *conf, const char *redis_url, ing_guard **out, struct hf_err *err);
+/* Caller frees with ing_guard_free. Returns 0, HF_EINVAL (a bad
+ * configuration value) or HF_ENOMEM. */
+int ing_guard_new(const struct ing_guard_conf *conf, ing_guard **out, struct hf_err *err);
 void ing_guard_free(ing_guard *g);
 
 enum ing_admit {
@@ -37,7 +39,9 @@ enum ing_admit {
     ING_ADMIT_LIMITED, /* no token: *retry_after_ms says when one is there */
 };
 
-enum ing_admit ing_guard_admit(ing_guard *g, int64_t *retry_after_ms);
+/* redis: where the shared bucket lives; NULL or away, a local bucket takes
+ * the limit / local_share (hf_ratelimit). */
+enum ing_admit ing_guard_admit(ing_guard *g, hf_redis *redis, int64_t *retry_after_ms);
 
 /* The outcome of a call that was admitted: ok when the API answered
  * (even "not found"), false on a timeout, a refused connection, 5xx, 429 or

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_cache.h"
 #include "hf_log.h"
+#include "hf_redis.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
 #include "ingredient_data.h"
@@ -39,7 +41,9 @@ struct entry {
     bool fresh; /* a score younger than HF_INGREDIENT_STALE_DAYS exists */
     bool want;  /* a message asks for a rescore anyway (an app, an operator) */
     struct answer ans[API_N];
-    long long score_id; /* written by this attempt; 0: not yet */
+    uint64_t cache_version; /* of ingredient:data:{name} when read; 0: not read */
+    bool fetched;           /* an answer came from the APIs in this prepare */
+    long long score_id;     /* written by this attempt; 0: not yet */
 };
 
 struct slot {
@@ -51,11 +55,13 @@ struct slot {
 struct state {
     const struct hf_config *cfg;
     hf_pg *reader; /* prepare's own connection: the batch's is not open yet */
+    hf_redis *redis; /* the data cache and the shared rate limits; may be away */
     ing_guard *guard[API_N];
     struct entry *entries;
     int n_entries;
     struct slot *slots;
     int n_slots;
+    bool committed; /* the prepared batch committed: the next prepare is a new batch */
 };
 
 static void answer_clear(struct answer *a)
@@ -88,24 +94,39 @@ static int init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
         rc = hf_err_set(err, HF_EIO, false, "libcurl could not initialise");
         goto out;
     }
+    char bucket[API_N][96];
+    for (int a = 0; a < API_N && rc == 0; a++) {
+        /* per fleet: tests and fleets sharing one Redis keep their own budgets */
+        char what[96];
+        snprintf(what, sizeof what, "%s%s", cfg->topic_prefix, api_key[a]);
+        if (hf_cache_ratelimit_key("api", 0, what, bucket[a], sizeof bucket[a]))
+            rc = hf_err_set(err, HF_EINVAL, false, "HF_TOPIC_PREFIX makes no rate-limit key");
+    }
     const struct ing_guard_conf conf[API_N] = {
-        { "usda", cfg->fdc_rate, (int64_t)cfg->fdc_window_s * 1000, cfg->ingredient_breaker_failures,
-          cfg->ingredient_breaker_recovery_ms, cfg->ingredient_breaker_successes },
-        { "off", cfg->off_rate, (int64_t)cfg->off_window_s * 1000, cfg->ingredient_breaker_failures,
-          cfg->ingredient_breaker_recovery_ms, cfg->ingredient_breaker_successes },
+        { "usda", bucket[API_USDA], cfg->fdc_rate, (int64_t)cfg->fdc_window_s * 1000,
+          cfg->ingredient_breaker_failures, cfg->ingredient_breaker_recovery_ms, cfg->ingredient_breaker_successes,
+          cfg->rate_local_share },
+        { "off", bucket[API_OFF], cfg->off_rate, (int64_t)cfg->off_window_s * 1000, cfg->ingredient_breaker_failures,
+          cfg->ingredient_breaker_recovery_ms, cfg->ingredient_breaker_successes, cfg->rate_local_share },
     };
     for (int a = 0; a < API_N && rc == 0; a++)
-        rc = ing_guard_new(&conf[a], cfg->redis_url, &st->guard[a], err);
+        rc = ing_guard_new(&conf[a], &st->guard[a], err);
     if (rc)
         goto out;
     /* Both connect lazily again after a failure: an outage now is not fatal. */
     struct hf_err ignored = { 0 };
     hf_pg_connect(cfg->pg_url, &st->reader, &ignored);
+    rc = hf_redis_connect(cfg->redis_url, cfg->redis_timeout_ms, cfg->redis_retry_ms, &st->redis, &ignored);
+    if (rc == HF_EINVAL)
+        rc = hf_err_set(err, HF_EINVAL, false, "HF_REDIS_URL: %s", ignored.msg);
+    else
+        rc = 0;
 out:
     if (rc) {
         for (int a = 0; a < API_N; a++)
             ing_guard_free(st->guard[a]);
         hf_pg_free(st->reader);
+        hf_redis_free(st->redis);
         free(st);
         return rc;
     }
@@ -120,9 +141,16 @@ static void fini(void *arg)
     free(st->slots);
     for (int a = 0; a < API_N; a++)
         ing_guard_free(st->guard[a]);
+    hf_redis_free(st->redis);
     hf_pg_free(st->reader);
     free(st);
     curl_global_cleanup();
+}
+
+static void after_commit(void *arg)
+{
+    struct state *st = arg;
+    st->committed = true;
 }
 
 static void begin(void *arg)
@@ -271,9 +299,10 @@ static void table_source(PGresult *res, int r, struct ing_source *t)
     ing_detect(t->description, NULL, f);
 }
 
-/* Builds st->entries and st->slots for the batch. `prev` (the last batch's
- * entries) lends its settled answers to the same names: after a rewind the
- * batch is prepared again, and what was fetched is not fetched twice. */
+/* Builds st->entries and st->slots for the batch. `prev` (the entries of the
+ * last prepare, when its batch did not commit) lends its settled answers to
+ * the same names: after a rewind the batch is prepared again, and what was
+ * fetched is not fetched twice. */
 static int build_entries(struct state *st, const struct hf_msg *const *msgs, int n, struct entry *prev, int n_prev,
                          struct hf_err *err)
 {
@@ -434,7 +463,7 @@ static int fetch(struct state *st, struct hf_err *err)
             if (e->ans[a].rec)
                 continue;
             int64_t retry = 0;
-            enum ing_admit adm = ing_guard_admit(st->guard[a], &retry);
+            enum ing_admit adm = ing_guard_admit(st->guard[a], st->redis, &retry);
             if (adm == ING_ADMIT_OPEN) {
                 char why[160];
                 snprintf(why, sizeof why, "%s: circuit breaker open (failing), not called", api_title[a]);
@@ -465,7 +494,9 @@ static int fetch(struct state *st, struct hf_err *err)
     rc = ing_http_run(reqs, n, &lim, err);
     hf_debug("%d ingredient(s) in the batch, %d call(s) to the food APIs", st->n_entries, n);
     for (int k = 0; k < n; k++) {
-        bool worked = rc == 0 && answer_from_http(&st->entries[calls[k].entry].ans[calls[k].api], calls[k].api, &reqs[k]);
+        struct entry *e = &st->entries[calls[k].entry];
+        bool worked = rc == 0 && answer_from_http(&e->ans[calls[k].api], calls[k].api, &reqs[k]);
+        e->fetched |= worked;
         ing_guard_done(st->guard[calls[k].api], worked || rc != 0);
         if (rc == 0 && !worked)
             hf_warn("%s", reqs[k].error[0] ? reqs[k].error : "food API call failed");
@@ -484,6 +515,62 @@ out:
     return rc;
 }
 
+/* ---------- ingredient:data:{name} (002: 24 h) ---------- */
+
+/* Settles each wanted entry's answers from the data cache where it has them.
+ * Redis away or a damaged value: the APIs are asked instead. */
+static void cache_read(struct state *st)
+{
+    for (int i = 0; i < st->n_entries; i++) {
+        struct entry *e = &st->entries[i];
+        if (!e->want || (e->ans[API_USDA].rec && e->ans[API_OFF].rec))
+            continue;
+        const struct hf_cache_ref ref = { .kind = HF_CACHE_INGREDIENT_DATA, .name = e->name };
+        char *value = NULL;
+        size_t len = 0;
+        struct hf_err err = { 0 };
+        if (hf_cache_get(st->redis, &ref, NULL, &e->cache_version, &value, &len, NULL, &err)) {
+            e->cache_version = 0;
+            continue;
+        }
+        json_t *cached = value ? json_loadb(value, len, 0, NULL) : NULL;
+        free(value);
+        for (int a = 0; a < API_N; a++) {
+            json_t *rec = json_object_get(cached, api_key[a]);
+            if (e->ans[a].rec || !json_is_object(rec))
+                continue;
+            e->ans[a].rec = json_incref(rec);
+            e->ans[a].ok = true;
+            if (!answer_parse(&e->ans[a], (enum api)a, &err))
+                answer_clear(&e->ans[a]);
+        }
+        json_decref(cached);
+    }
+}
+
+/* Stores what the APIs answered (failures are not cached: the next job asks
+ * again) under the version cache_read saw. */
+static void cache_write(struct state *st)
+{
+    for (int i = 0; i < st->n_entries; i++) {
+        struct entry *e = &st->entries[i];
+        if (!e->fetched || !e->cache_version)
+            continue;
+        json_t *value = json_object();
+        for (int a = 0; a < API_N; a++)
+            if (e->ans[a].ok && e->ans[a].rec)
+                json_object_set(value, api_key[a], e->ans[a].rec);
+        char *text = json_dumps(value, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        const struct hf_cache_ref ref = { .kind = HF_CACHE_INGREDIENT_DATA, .name = e->name };
+        struct hf_err err = { 0 };
+        if (text && hf_cache_put(st->redis, &ref, e->cache_version, text, strlen(text), &err))
+            hf_debug("ingredient data not cached: %s", err.msg);
+        free(text);
+        json_decref(value);
+        e->fetched = false;
+    }
+}
+
 static int prepare(hf_pool_ctx *ctx, void *arg, const struct hf_msg *const *msgs, int n, struct hf_err *err)
 {
     (void)ctx;
@@ -494,9 +581,16 @@ static int prepare(hf_pool_ctx *ctx, void *arg, const struct hf_msg *const *msgs
     st->slots = NULL;
     st->entries = NULL;
     st->n_slots = st->n_entries = 0;
-    int rc = build_entries(st, msgs, n, prev, n_prev, err);
+    /* answers are handed over only to a retry of the same batch */
+    int rc = build_entries(st, msgs, n, prev, st->committed ? 0 : n_prev, err);
+    st->committed = false;
     entries_free(prev, n_prev);
-    return rc ? rc : fetch(st, err);
+    if (rc)
+        return rc;
+    cache_read(st);
+    rc = fetch(st, err);
+    cache_write(st);
+    return rc;
 }
 
 /* ---------- handle: merge, score, write ---------- */
@@ -758,5 +852,6 @@ const struct hf_pool_def hf_pool_ingredient_scoring = {
     .prepare = prepare,
     .begin = begin,
     .handle = handle,
+    .after_commit = after_commit,
     .fini = fini,
 };
