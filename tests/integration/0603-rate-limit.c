@@ -1,17 +1,20 @@
 /* 0603: the token bucket of an external API (002 lines 749-758), here Open
- * Food Facts at 3 calls per 2 s (a refill every 667 ms, a burst of 3).
+ * Food Facts at 3 calls per 2 s (a refill every 667 ms, a burst of 3),
+ * shared by TWO processes of the pool through Redis (hf_ratelimit).
  *
- * 8 new ingredients arrive at once. The calls the bucket refuses are not
- * degraded scores: the batch waits (prepare says "unavailable", the runtime
- * retries it) and every row ends with Open Food Facts' answer. The fake's
- * arrival times prove the pace: call j (from 0) comes no earlier than
- * (j - 2) x 667 ms after the first (less 100 ms of clock slack).
+ * 10 new ingredients arrive at once and the two processes split them (one
+ * consumer group). The calls the bucket refuses are not degraded scores: the
+ * batch waits (prepare says "unavailable", the runtime retries it) and every
+ * row ends with Open Food Facts' answer. The fake's arrival times, from both
+ * processes together, prove the pace: call j (from 0) comes no earlier than
+ * (j - 2) x 667 ms after the first (less 100 ms of clock slack). Two
+ * processes each with its own bucket would make 6 calls at once.
  */
 #include <stdlib.h>
 
 #include "it_ingredient.h"
 
-#define N_NAMES 8
+#define N_NAMES 10
 #define RATE 3
 #define WINDOW_MS 2000
 
@@ -29,8 +32,12 @@ START_TEST(rate_limit_paces_calls)
     const char *extra[] = { "HF_OFF_RATE=3", "HF_OFF_WINDOW_S=2", "HF_RETRY_BASE_MS=50", "HF_RETRY_CAP_MS=400",
                             NULL };
     ing_pool_env(fake, extra, buf, env);
-    int metrics;
+    int metrics, metrics2;
     it_start_pool("ingredient_scoring", &metrics, env);
+    it_start_pool("ingredient_scoring", &metrics2, env);
+    /* both in the group before the jobs come, so both get some */
+    const char *processed = "hf_messages_total{pool=\"ingredient_scoring\",outcome=\"processed\"}";
+    it_sleep_ms(3000);
     char names[N_NAMES][96];
     for (int i = 0; i < N_NAMES; i++) {
         snprintf(names[i], sizeof names[i], "diet cola %s r%d", it_tag(), i);
@@ -59,8 +66,12 @@ START_TEST(rate_limit_paces_calls)
         ck_assert_msg(t[j] - t[0] >= earliest, "call %d came %lld ms after the first: the bucket allows %lld", j,
                       t[j] - t[0], earliest);
     }
-    double retries = it_metric(metrics, "hf_retries_total{pool=\"ingredient_scoring\",reason=\"dependency\"}");
-    ck_assert_msg(retries >= 1, "the limited batch was never retried (%.0f)", retries);
+    const char *retried = "hf_retries_total{pool=\"ingredient_scoring\",reason=\"dependency\"}";
+    double p1 = it_metric(metrics, processed), p2 = it_metric(metrics2, processed);
+    it_note("process 1 scored %.0f, process 2 %.0f", p1, p2);
+    ck_assert_msg(p1 >= 1 && p2 >= 1 && p1 + p2 == N_NAMES, "processed %.0f + %.0f", p1, p2);
+    double retries = it_metric(metrics, retried) + it_metric(metrics2, retried);
+    ck_assert_msg(retries >= 1, "the limited batches were never retried (%.0f)", retries);
     it_stop_all_ok();
 }
 END_TEST
