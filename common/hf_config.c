@@ -53,6 +53,22 @@ static const struct var vars[] = {
     I(intake_auth_cache_s, "HF_INTAKE_AUTH_CACHE_S", "60", 0, 86400, "how long a key or ownership answer is cached (revocation delay)"),
     I(intake_max_skew_days, "HF_INTAKE_MAX_AGE_DAYS", "730", 1, 36500, "oldest occurred_at accepted, in days (also at most 1 day ahead)"),
     /* meal-image pool */
+    S(meal_provider_url, "HF_MEAL_PROVIDER_URL", "", "base URL of an OpenAI-compatible vision API, e.g. https://api.openai.com/v1 (empty: captions only)"),
+    S(meal_provider_model, "HF_MEAL_PROVIDER_MODEL", "gpt-4o-mini", "vision model asked what is on the plate"),
+    S(meal_provider_key, "HF_MEAL_PROVIDER_KEY", "", "Bearer key for the vision API (empty: none sent)"),
+    I(meal_provider_timeout_ms, "HF_MEAL_PROVIDER_TIMEOUT_MS", "30000", 100, 600000, "longest wait for one vision answer"),
+    I(meal_provider_retries, "HF_MEAL_PROVIDER_RETRIES", "2", 0, 10, "vision calls retried after a timeout, 429 or 5xx before falling back to the caption"),
+    I(meal_provider_rpm, "HF_MEAL_PROVIDER_RPM", "600", 1, 1000000, "vision calls per minute per process (token bucket)"),
+    I(meal_breaker_failures, "HF_MEAL_BREAKER_FAILURES", "5", 1, 1000, "vision failures in a row that open the circuit breaker"),
+    I(meal_breaker_recovery_ms, "HF_MEAL_BREAKER_RECOVERY_MS", "30000", 100, 3600000, "how long the open breaker refuses calls before a trial"),
+    I(meal_concurrency, "HF_MEAL_CONCURRENCY", "16", 1, 1024, "meal photos analysed at once per process"),
+    S(meal_image_hosts, "HF_MEAL_IMAGE_HOSTS", "", "image hosts allowed, comma-separated; .example.com allows subdomains (empty: none)"),
+    I(meal_image_allow_private, "HF_MEAL_IMAGE_ALLOW_PRIVATE", "0", 0, 1, "1: allow image addresses in private, loopback and link-local ranges (tests only)"),
+    I(meal_image_max_bytes, "HF_MEAL_IMAGE_MAX_BYTES", "10485760", 1024, 104857600, "largest image fetched, in bytes"),
+    I(meal_image_max_dim, "HF_MEAL_IMAGE_MAX_DIM", "8192", 16, 65535, "largest image width or height in pixels"),
+    I(meal_fetch_connect_ms, "HF_MEAL_FETCH_CONNECT_MS", "3000", 100, 60000, "image fetch connect timeout"),
+    I(meal_fetch_timeout_ms, "HF_MEAL_FETCH_TIMEOUT_MS", "10000", 100, 600000, "image fetch total timeout"),
+    S(meal_ca_file, "HF_MEAL_CA_FILE", "", "extra CA certificates (PEM) trusted for images and the vision API (empty: the system's)"),
 
     /* cache, cached reads, rate limits */
     I(redis_timeout_ms, "HF_REDIS_TIMEOUT_MS", "250", 1, 60000, "bound on a Redis connect and on each Redis command"),

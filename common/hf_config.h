@@ -39,6 +39,22 @@ struct hf_config {
     int intake_auth_cache_s;
     int intake_max_skew_days;
     /* meal-image pool */
+    char meal_provider_url[512];
+    char meal_provider_model[128];
+    char meal_provider_key[256];
+    int meal_provider_timeout_ms;
+    int meal_provider_retries;
+    int meal_provider_rpm;
+    int meal_breaker_failures;
+    int meal_breaker_recovery_ms;
+    int meal_concurrency;
+    char meal_image_hosts[1024];
+    int meal_image_allow_private;
+    int meal_image_max_bytes;
+    int meal_image_max_dim;
+    int meal_fetch_connect_ms;
+    int meal_fetch_timeout_ms;
+    char meal_ca_file[512];
 
     /* cache, cached reads, rate limits */
     int redis_timeout_ms;

@@ -445,9 +445,7 @@ static void wait_listening(pid_t pid, const char *name, int port, int timeout_ms
     }
 }
 
-/* Starts a service on a free port given to it through port_var, and waits
- * until that port answers. */
-static pid_t start_service(const char *name, const char *bin, const char *port_var, int *port,
+pid_t it_start_service(const char *name, const char *bin, const char *port_var, int *port,
                            const char *const *env, int timeout_ms)
 {
     *port = it_free_port();
@@ -465,7 +463,7 @@ static pid_t start_service(const char *name, const char *bin, const char *port_v
 
 pid_t it_start_intake(int *port, const char *const *env)
 {
-    return start_service("hf-intake", G.intake_bin, "HF_INTAKE_PORT", port, env, 20000);
+    return it_start_service("hf-intake", G.intake_bin, "HF_INTAKE_PORT", port, env, 20000);
 }
 
 const char *it_bin(const char *program, char *out, size_t outsz)
@@ -479,7 +477,7 @@ pid_t it_start_pool(const char *pool, int *metrics_port, const char *const *env)
 {
     char name[64], bin[600];
     snprintf(name, sizeof name, "hf-%s", pool);
-    return start_service(name, it_bin(name, bin, sizeof bin), "HF_METRICS_PORT", metrics_port, env, 30000);
+    return it_start_service(name, it_bin(name, bin, sizeof bin), "HF_METRICS_PORT", metrics_port, env, 30000);
 }
 
 int it_run(char *out, size_t outsz, int timeout_ms, const char *const *argv, const char *const *env)

@@ -96,6 +96,11 @@ bool it_alive(pid_t pid);
  * exits 0 within 20 s and that the log shows no sanitizer report. */
 void it_stop_all_ok(void);
 
+/* Starts `bin` on a free port, given to it in the environment variable
+ * port_var (and returned in *port), and waits up to timeout_ms until that
+ * port accepts connections (a test's own servers: fakes of third parties). */
+pid_t it_start_service(const char *name, const char *bin, const char *port_var, int *port, const char *const *env,
+                       int timeout_ms);
 /* hf-intake on a free port; waits until it accepts connections. */
 pid_t it_start_intake(int *port, const char *const *env);
 /* Path of a fleet program in the build's bin/ ("hfctl", "hf-scheduler"),

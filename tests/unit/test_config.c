@@ -56,6 +56,17 @@ static const struct {
     { "HF_RATE_USER_READ_RPM", offsetof(struct hf_config, rate_user_read_rpm), 1, 100000000, 100 },
     { "HF_RATE_USER_WRITE_RPM", offsetof(struct hf_config, rate_user_write_rpm), 1, 100000000, 60 },
     { "HF_RATE_LOCAL_SHARE", offsetof(struct hf_config, rate_local_share), 1, 10000, 1 },
+    { "HF_MEAL_PROVIDER_TIMEOUT_MS", offsetof(struct hf_config, meal_provider_timeout_ms), 100, 600000, 30000 },
+    { "HF_MEAL_PROVIDER_RETRIES", offsetof(struct hf_config, meal_provider_retries), 0, 10, 2 },
+    { "HF_MEAL_PROVIDER_RPM", offsetof(struct hf_config, meal_provider_rpm), 1, 1000000, 600 },
+    { "HF_MEAL_BREAKER_FAILURES", offsetof(struct hf_config, meal_breaker_failures), 1, 1000, 5 },
+    { "HF_MEAL_BREAKER_RECOVERY_MS", offsetof(struct hf_config, meal_breaker_recovery_ms), 100, 3600000, 30000 },
+    { "HF_MEAL_CONCURRENCY", offsetof(struct hf_config, meal_concurrency), 1, 1024, 16 },
+    { "HF_MEAL_IMAGE_ALLOW_PRIVATE", offsetof(struct hf_config, meal_image_allow_private), 0, 1, 0 },
+    { "HF_MEAL_IMAGE_MAX_BYTES", offsetof(struct hf_config, meal_image_max_bytes), 1024, 104857600, 10485760 },
+    { "HF_MEAL_IMAGE_MAX_DIM", offsetof(struct hf_config, meal_image_max_dim), 16, 65535, 8192 },
+    { "HF_MEAL_FETCH_CONNECT_MS", offsetof(struct hf_config, meal_fetch_connect_ms), 100, 60000, 3000 },
+    { "HF_MEAL_FETCH_TIMEOUT_MS", offsetof(struct hf_config, meal_fetch_timeout_ms), 100, 600000, 10000 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
@@ -74,6 +85,11 @@ static const struct {
     { "HF_FDC_URL", offsetof(struct hf_config, fdc_url), sizeof(((struct hf_config *)0)->fdc_url) },
     { "HF_FDC_API_KEY", offsetof(struct hf_config, fdc_api_key), sizeof(((struct hf_config *)0)->fdc_api_key) },
     { "HF_OFF_URL", offsetof(struct hf_config, off_url), sizeof(((struct hf_config *)0)->off_url) },
+    { "HF_MEAL_PROVIDER_URL", offsetof(struct hf_config, meal_provider_url), sizeof(((struct hf_config *)0)->meal_provider_url) },
+    { "HF_MEAL_PROVIDER_MODEL", offsetof(struct hf_config, meal_provider_model), sizeof(((struct hf_config *)0)->meal_provider_model) },
+    { "HF_MEAL_PROVIDER_KEY", offsetof(struct hf_config, meal_provider_key), sizeof(((struct hf_config *)0)->meal_provider_key) },
+    { "HF_MEAL_IMAGE_HOSTS", offsetof(struct hf_config, meal_image_hosts), sizeof(((struct hf_config *)0)->meal_image_hosts) },
+    { "HF_MEAL_CA_FILE", offsetof(struct hf_config, meal_ca_file), sizeof(((struct hf_config *)0)->meal_ca_file) },
 };
 #define N_STRS (sizeof STRS / sizeof STRS[0])
 

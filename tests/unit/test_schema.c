@@ -74,6 +74,7 @@ static const struct {
     { "job.ingredient_score", 1, "jobs.ingredients", "name", true },
     { "job.insight_refresh", 1, "jobs.insights", "member_id", true },
     { "job.maintenance", 1, "jobs.maintenance", "shard", true },
+    { "job.meal_analyze", 1, "jobs.meals", "member_id", true },
     { "job.retrain", 1, "jobs.retrain", "member_id", true },
     { "log.nutrition", 1, "logs", "member_id", false },
     { "log.symptom", 1, "logs", "member_id", false },

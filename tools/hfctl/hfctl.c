@@ -24,7 +24,9 @@ static void usage(void)
           "  config                  list every environment variable with its default\n"
           "  lag [POOL|GROUP] [--json]\n"
           "                          lag per consumer group and partition, from the broker\n"
-          "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n",
+          "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n"
+          "  insights refresh (--all | MEMBER_ID...)\n"
+          "                          queue insight recomputations (job.insight_refresh)\n",
           stderr);
 }
 
@@ -188,6 +190,8 @@ int main(int argc, char **argv)
         return hfctl_lag(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "dlq") == 0)
         return hfctl_dlq(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "insights") == 0)
+        return hfctl_insights(&cfg, argc - 2, argv + 2);
     usage();
     return 2;
 }

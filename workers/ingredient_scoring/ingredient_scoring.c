@@ -613,35 +613,40 @@ static void extras(const struct ing_facts *f, double v[X_N])
     v[X_VITC] = f->vitamin_c_mg, v[X_VITE] = f->vitamin_e_mg, v[X_CAF] = f->caffeine_mg;
 }
 
-/* The foods row of e: the table's row gets the nutrients it lacks (its own
- * values win); an ingredient the table lacks gets a row of its own (source
- * usda or off) when its macros are known, or shares the row USDA's food
- * already has under another name (one row per food; no alias is made, since
- * USDA's best hit for "smoked salmon" may be plain salmon: aliases stay the
- * curated table's). Sets e->food_id (0: no row). */
+/* Gives the foods row `id` the rule nutrients it lacks: its own values win. */
+static int fill_food(hf_pg *pg, long long id, const char *const extra[X_N], struct hf_err *err)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", id);
+    const char *p[1 + X_N] = { text };
+    memcpy(p + 1, extra, sizeof(const char *) * X_N);
+    return hf_pg_exec(pg,
+                      "UPDATE foods SET glycemic_index = coalesce(glycemic_index, $2),"
+                      " added_sugars_g = coalesce(added_sugars_g, $3), sat_fat_g = coalesce(sat_fat_g, $4),"
+                      " trans_fat_g = coalesce(trans_fat_g, $5), omega3_g = coalesce(omega3_g, $6),"
+                      " omega6_g = coalesce(omega6_g, $7), vitamin_c_mg = coalesce(vitamin_c_mg, $8),"
+                      " vitamin_e_mg = coalesce(vitamin_e_mg, $9), caffeine_mg = coalesce(caffeine_mg, $10)"
+                      " WHERE id = $1",
+                      1 + X_N, p, NULL, err);
+}
+
+/* The foods row of e. An ingredient the table lacks gets a row of its own
+ * (source usda or off) when its macros are known, or shares the row USDA's
+ * food already has under another name (one row per food; no alias is made,
+ * since USDA's best hit for "smoked salmon" may be plain salmon: aliases stay
+ * the curated table's). A row that is not ours gets the rule nutrients it
+ * lacks. Sets e->food_id (0: no row). */
 static int write_food(hf_pool_ctx *ctx, struct entry *e, const struct ing_merged *m, struct hf_err *err)
 {
     hf_pg *pg = hf_pool_pg(ctx);
-    char b[X_N + 6][32], id[24], fdc[24];
+    char b[X_N + 6][32], fdc[24];
     double x[X_N];
     extras(&m->facts, x);
-    const char *p[X_N + 10];
+    const char *p[X_N + 9];
     for (int i = 0; i < X_N; i++)
         p[1 + i] = num_param(x[i], b[i], sizeof b[i]);
-    PGresult *res = NULL;
-    int rc;
-    if (e->food_id) {
-        snprintf(id, sizeof id, "%lld", e->food_id);
-        p[0] = id;
-        return hf_pg_exec(pg,
-                          "UPDATE foods SET glycemic_index = coalesce(glycemic_index, $2),"
-                          " added_sugars_g = coalesce(added_sugars_g, $3), sat_fat_g = coalesce(sat_fat_g, $4),"
-                          " trans_fat_g = coalesce(trans_fat_g, $5), omega3_g = coalesce(omega3_g, $6),"
-                          " omega6_g = coalesce(omega6_g, $7), vitamin_c_mg = coalesce(vitamin_c_mg, $8),"
-                          " vitamin_e_mg = coalesce(vitamin_e_mg, $9), caffeine_mg = coalesce(caffeine_mg, $10)"
-                          " WHERE id = $1",
-                          1 + X_N, p, NULL, err);
-    }
+    if (e->food_id)
+        return fill_food(pg, e->food_id, p + 1, err);
     if (isnan(m->kcal) || isnan(m->protein_g) || isnan(m->carbs_g) || isnan(m->fat_g))
         return 0; /* not enough for a row of the nutrition table */
     p[0] = e->name;
@@ -658,20 +663,26 @@ static int write_food(hf_pool_ctx *ctx, struct entry *e, const struct ing_merged
         p[8 + X_N] = "usda";
     /* ON CONFLICT without a target: the name or USDA's id may be taken (by
      * another process, or the same food under another name). */
-    rc = hf_pg_exec(pg,
-                    "WITH ins AS (INSERT INTO foods (name, glycemic_index, added_sugars_g, sat_fat_g, trans_fat_g,"
-                    "  omega3_g, omega6_g, vitamin_c_mg, vitamin_e_mg, caffeine_mg, fdc_id, kcal, protein_g, carbs_g,"
-                    "  fat_g, fiber_g, sugars_g, source)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, coalesce($16::numeric, 0),"
-                    "  coalesce($17::numeric, 0), $18) ON CONFLICT DO NOTHING RETURNING id)"
-                    " SELECT id FROM ins UNION ALL"
-                    " (SELECT id FROM foods WHERE name = $1 OR fdc_id = $11::int ORDER BY name = $1 DESC LIMIT 1)"
-                    " LIMIT 1",
-                    9 + X_N, p, &res, err);
-    if (rc == 0 && PQntuples(res) == 1)
+    PGresult *res = NULL;
+    int rc = hf_pg_exec(pg,
+                        "WITH ins AS (INSERT INTO foods (name, glycemic_index, added_sugars_g, sat_fat_g,"
+                        "  trans_fat_g, omega3_g, omega6_g, vitamin_c_mg, vitamin_e_mg, caffeine_mg, fdc_id, kcal,"
+                        "  protein_g, carbs_g, fat_g, fiber_g, sugars_g, source)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+                        "  coalesce($16::numeric, 0), coalesce($17::numeric, 0), $18)"
+                        " ON CONFLICT DO NOTHING RETURNING id)"
+                        " SELECT id, true FROM ins UNION ALL"
+                        " (SELECT id, false FROM foods WHERE name = $1 OR fdc_id = $11::int"
+                        "  ORDER BY name = $1 DESC LIMIT 1)"
+                        " LIMIT 1",
+                        9 + X_N, p, &res, err);
+    bool theirs = false;
+    if (rc == 0 && PQntuples(res) == 1) {
         e->food_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        theirs = PQgetvalue(res, 0, 1)[0] == 'f';
+    }
     PQclear(res);
-    return rc;
+    return rc == 0 && theirs ? fill_food(pg, e->food_id, p + 1, err) : rc;
 }
 
 static json_t *facts_json(const struct ing_merged *m)
