@@ -22,6 +22,11 @@
  *   (caffeine: moderate cortisol); overall 15 + 18 + 7.5 + 11.25 = 51.75;
  *   Open Food Facts only: low 0.3.
  * an unknown food: nothing anywhere: 50 / 30 / 50 / 0 -> 63.5, low 0.3.
+ * "Bananas": an alias of the curated table's banana (0003), whose GI is 51
+ *   (0008) and fiber 2.6, sugars 12.23; neither API knows it.
+ *   blood sugar 50 + 39 - 29 x 16/20 = 65.8; inflammation 30; gut 50 + 15
+ *   (prebiotic) = 65; hormonal 25 (medium GI: moderate insulin); overall
+ *   19.74 + 21 + 16.25 + 11.25 = 68.24; 2 of the 8 rule nutrients: low 0.3.
  * "!!!" has no letters: dead-lettered, nothing stored. "ÉCLAIR" is stored
  * under PostgreSQL's lower() of it.
  *
@@ -68,11 +73,12 @@ static int invalidations(long long id)
 START_TEST(job_to_scores)
 {
     int fake = ing_start_fake();
-    char buf[3][160];
+    char buf[3][160], text[512];
     const char *env[24];
     ing_pool_env(fake, NULL, buf, env);
     int metrics;
     it_start_pool("ingredient_scoring", &metrics, env);
+    long long t_start = wall_us();
 
     char salmon[96], bread[96], cola[96], unknown[96], job[96];
     snprintf(salmon, sizeof salmon, "salmon %s", it_tag());
@@ -91,6 +97,7 @@ START_TEST(job_to_scores)
     char eclair[96], eclair_row[96];
     snprintf(eclair, sizeof eclair, "\xc3\x89" "CLAIR %s", it_tag());
     ing_job(eclair, "unknown_ingredient");
+    ing_job("Bananas", "app_request"); /* an alias of the curated table's banana */
     it_sql_text(eclair_row, sizeof eclair_row, "SELECT lower('%s')", eclair);
 
     const struct {
@@ -110,9 +117,17 @@ START_TEST(job_to_scores)
     }
     it_note("4 rows scored as worked out by hand");
     ing_wait_row(eclair_row, 0, 10000);
+    ing_wait_row("banana", t_start, 10000);
+    ing_scores_text(text, sizeof text, "banana");
+    ck_assert_str_eq(text, "65.8|30|65|25|68.24|0.3");
+    it_sql_text(text, sizeof text,
+                "SELECT concat_ws('|', s.food_id = f.id, f.source, sources->'table'->>'name', sources->'usda'->>'found',"
+                " details->'origin'->>'glycemic_index', details->'confidence'->>'reason')"
+                " FROM ingredient_scores s, foods f WHERE s.name = 'banana' AND f.name = 'banana'");
+    ck_assert_str_eq(text, "t|table|banana|false|table|fewer than half of the scored nutrients known (002 line 284:"
+                           " significant data gaps)");
 
     /* sources: each API's answer and time; fetched_at set */
-    char text[512];
     it_sql_text(text, sizeof text,
                 "SELECT concat_ws('|', sources->'usda'->>'status', sources->'usda'->'item'->>'fdcId',"
                 " sources->'off'->>'status', sources->'off'->'item'->>'code', sources->'usda'->>'error',"
