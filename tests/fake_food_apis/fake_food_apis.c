@@ -10,9 +10,10 @@
  *   GET /api/v2/product/{code}                   {"status": 1, "product": {...}}
  *
  * Control (tests only):
- *   POST /_mode?api=usda|off&mode=ok|fail|hang|limit
+ *   POST /_mode?api=usda|off&mode=ok|fail|hang|limit|junk
  *        fail: 500; hang: no answer until the mode changes (or 60 s);
- *        limit: 429 with Retry-After, as api.data.gov does
+ *        limit: 429 with Retry-After, as api.data.gov does; junk: 200 with
+ *        an HTML page
  *   GET  /_stats  {"usda": {"calls": n, "at_ms": [...]}, "off": {...}}
  *
  * Usage: fake-food-apis [PORT] (else $FAKE_FOOD_APIS_PORT). Stops on
@@ -32,7 +33,7 @@
 #include <unistd.h>
 
 enum api { USDA, OFF, N_API };
-enum mode { M_OK, M_FAIL, M_HANG, M_LIMIT };
+enum mode { M_OK, M_FAIL, M_HANG, M_LIMIT, M_JUNK };
 static const char *const api_names[N_API] = { "usda", "off" };
 
 #define MAX_CALLS 100000
@@ -244,6 +245,14 @@ static bool misbehave(struct MHD_Connection *c, enum api a, enum MHD_Result *ret
         *ret = reply(c, 500, json_pack("{s:s}", "error", "internal server error (fake)"), NULL);
         return true;
     }
+    if (mode == M_JUNK) { /* a captive portal or a proxy's error page: 200, not JSON */
+        static const char page[] = "<html><body>Service temporarily unavailable</body></html>";
+        struct MHD_Response *r = MHD_create_response_from_buffer(sizeof page - 1, (void *)page, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        *ret = MHD_queue_response(c, 200, r);
+        MHD_destroy_response(r);
+        return true;
+    }
     if (mode == M_LIMIT) {
         *ret = reply(c, 429,
                      json_pack("{s:{s:s, s:s}}", "error", "code", "OVER_RATE_LIMIT", "message",
@@ -267,14 +276,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(method, "POST") == 0 && strcmp(url, "/_mode") == 0) {
         const char *api = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "api");
         const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
-        static const char *const mode_names[] = { "ok", "fail", "hang", "limit" };
+        static const char *const mode_names[] = { "ok", "fail", "hang", "limit", "junk" };
         for (int a = 0; a < N_API; a++)
-            for (int m = 0; m < 4; m++)
+            for (int m = 0; m < 5; m++)
                 if (api && mode && strcmp(api, api_names[a]) == 0 && strcmp(mode, mode_names[m]) == 0) {
                     atomic_store(&modes[a], m);
                     return reply(c, 200, json_pack("{s:s, s:s}", "api", api, "mode", mode), NULL);
                 }
-        return reply(c, 400, json_pack("{s:s}", "error", "api=usda|off&mode=ok|fail|hang|limit"), NULL);
+        return reply(c, 400, json_pack("{s:s}", "error", "api=usda|off&mode=ok|fail|hang|limit|junk"), NULL);
     }
     if (strcmp(method, "GET") != 0)
         return reply(c, 405, json_pack("{s:s}", "error", "GET only"), NULL);

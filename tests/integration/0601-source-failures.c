@@ -13,7 +13,10 @@
  * after the timeout, not after the hang.
  *
  * Both failing: nothing known, base scores 50|30|50|0|63.5, low 0.3, and
- * each source's error kept in sources.
+ * each source's error kept in sources. USDA answering 200 with an HTML page:
+ * "not JSON", Open Food Facts only, low. An answer larger than
+ * HF_INGREDIENT_MAX_BODY (1024 here; USDA's salmon is larger, Open Food
+ * Facts' is not): cut off, USDA missing, low.
  */
 #include <time.h>
 
@@ -33,7 +36,7 @@ START_TEST(failing_sources)
     const char *extra[] = { "HF_INGREDIENT_TIMEOUT_MS=800", NULL };
     ing_pool_env(fake, extra, buf, env);
     int metrics;
-    it_start_pool("ingredient_scoring", &metrics, env);
+    pid_t pool = it_start_pool("ingredient_scoring", &metrics, env);
     char name[96], text[512];
 
     ing_fake_mode(fake, "off", "fail");
@@ -74,8 +77,31 @@ START_TEST(failing_sources)
     ck_assert_str_eq(text, "50|30|50|0|63.5|0.3");
     row(text, sizeof text, "sources->'usda'->>'error', sources->'off'->>'error', food_id IS NULL", name);
     ck_assert_msg(strstr(text, "HTTP 500") && strstr(text, "HTTP 429") && strstr(text, "|t"), "sources: %s", text);
-    ing_fake_mode(fake, "usda", "ok");
+    /* 200 with an HTML page is a failure too (and counts for the breaker) */
+    ing_fake_mode(fake, "usda", "junk");
     ing_fake_mode(fake, "off", "ok");
+    snprintf(name, sizeof name, "salmon junk %s", it_tag());
+    ing_job(name, "app_request");
+    ing_wait_row(name, 0, 20000);
+    row(text, sizeof text, "sources->'usda'->>'status', sources->'usda'->>'error', details->'confidence'->>'level'",
+        name);
+    ck_assert_msg(strstr(text, "200|") == text && strstr(text, "not JSON") && strstr(text, "|low"), "sources: %s",
+                  text);
+    ing_fake_mode(fake, "usda", "ok");
+
+    /* an answer past HF_INGREDIENT_MAX_BODY is cut off and counts as missing */
+    it_stop(pool, 20000);
+    const char *small[] = { "HF_INGREDIENT_TIMEOUT_MS=800", "HF_INGREDIENT_MAX_BODY=1024", NULL };
+    ing_pool_env(fake, small, buf, env);
+    it_start_pool("ingredient_scoring", &metrics, env);
+    snprintf(name, sizeof name, "salmon big %s", it_tag());
+    ing_job(name, "app_request");
+    ing_wait_row(name, 0, 20000);
+    ck_assert_int_eq(it_sql_int("SELECT count(*) FROM ingredient_scores WHERE name = '%s'"
+                                " AND sources->'usda'->>'error' LIKE '%%answer larger than 1024 bytes'"
+                                " AND sources->'off'->>'status' = '200' AND confidence = 0.3",
+                                name),
+                     1);
     it_stop_all_ok();
 }
 END_TEST
