@@ -2,7 +2,11 @@
  * is rescored when the scheduler's stale_refresh job names it; a score
  * rescored in the meantime is kept (no API call); a log seeing a stale
  * ingredient (unknown_ingredient) rescores it too. Times are moved back in
- * the database and the 24-hour raw-data cache dropped, as eight days would. */
+ * the database and the 24-hour raw-data cache dropped, as eight days would.
+ *
+ * Then a redelivered job (the same event id again, as after a crash between
+ * the commit and the offsets) rewrites nothing and calls no API, but sends
+ * its cache.invalidate again, though its score is fresh by then. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -56,6 +60,33 @@ START_TEST(stale_scores_rescored)
     ck_assert_msg(all, "not all 6 jobs processed");
     ck_assert_int_eq(scored_us(fresh), fresh_at);
     ck_assert_int_eq(ing_fake_calls(fake, "usda"), calls + 2);
+
+    char id[37], again[96];
+    it_uuid4(id);
+    snprintf(again, sizeof again, "salmon %s again", it_tag());
+    ing_job_id(again, "unknown_ingredient", id);
+    long long row = ing_wait_row(again, 0, 20000);
+    long long again_at = scored_us(again);
+    calls = ing_fake_calls(fake, "usda");
+    const char *replayed = "hf_messages_total{pool=\"ingredient_scoring\",outcome=\"replayed\"}";
+    ing_job_id(again, "unknown_ingredient", id);
+    bool replay = false;
+    IT_WAIT_FOR(replay, it_metric(metrics, replayed) >= 1, 15000);
+    ck_assert_msg(replay, "the redelivered job was not seen as a replay");
+    ck_assert_int_eq(scored_us(again), again_at);
+    ck_assert_int_eq(ing_fake_calls(fake, "usda"), calls);
+    char key[24];
+    snprintf(key, sizeof key, "%lld", row);
+    int sent = 0;
+    for (int tries = 0; tries < 50 && sent < 2; tries++) {
+        struct it_records rs;
+        it_consume(it_topic("cache.invalidate"), 1, 3000, &rs);
+        sent = 0;
+        for (int i = 0; i < rs.n; i++)
+            sent += rs.v[i].key && strcmp(rs.v[i].key, key) == 0;
+        it_records_free(&rs);
+    }
+    ck_assert_msg(sent == 2, "%d invalidations for the replayed job's row, want 2", sent);
     it_stop_all_ok();
 }
 END_TEST

@@ -64,11 +64,9 @@ static inline void ing_pool_env(int port, const char *const *extra, char buf[3][
     env[n] = NULL;
 }
 
-/* Produces a job.ingredient_score (key = name). */
-static inline void ing_job(const char *name, const char *reason)
+/* Produces a job.ingredient_score (key = name) with event id `id`. */
+static inline void ing_job_id(const char *name, const char *reason, const char *id)
 {
-    char id[37];
-    it_uuid4(id);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -81,6 +79,14 @@ static inline void ing_job(const char *name, const char *reason)
     const struct it_kv h[] = { { "hf-schema", "job.ingredient_score" }, { "hf-version", "1" }, { "hf-event-id", id } };
     it_produce(it_topic("jobs.ingredients"), name, sb.data, sb.size, h, 3, NULL, NULL);
     msgpack_sbuffer_destroy(&sb);
+}
+
+/* Produces a job.ingredient_score with a new event id. */
+static inline void ing_job(const char *name, const char *reason)
+{
+    char id[37];
+    it_uuid4(id);
+    ing_job_id(name, reason, id);
 }
 
 /* Waits until ingredient_scores has a row for `name` scored after

@@ -838,10 +838,11 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     if (s->entry < 0)
         return hf_err_field(err, HF_EPERM_MSG, "name", "%s", s->error);
     struct entry *e = &st->entries[s->entry];
-    if (!e->want || e->score_id)
-        return 0; /* a fresh score exists, or this batch already wrote it */
+    if (e->score_id)
+        return 0; /* this attempt already wrote it (and emitted) */
     if (msg->replayed) {
-        /* written before a crash: only the invalidation may be missing */
+        /* committed before a crash, which may have come before the
+         * invalidation went out: send it again (an extra one costs a miss) */
         PGresult *res = NULL;
         const char *p[] = { e->name };
         int rc = hf_pg_exec(hf_pool_pg(ctx), "SELECT id FROM ingredient_scores WHERE name = $1", 1, p, &res, err);
@@ -850,6 +851,8 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
         PQclear(res);
         return rc || !e->score_id ? rc : emit_invalidation(ctx, e->score_id, err);
     }
+    if (!e->want)
+        return 0; /* a fresh score exists */
     int rc = write_score(ctx, e, err);
     return rc ? rc : emit_invalidation(ctx, e->score_id, err);
 }
