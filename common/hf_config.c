@@ -100,6 +100,7 @@ static const struct var vars[] = {
     I(ingredient_breaker_recovery_ms, "HF_INGREDIENT_BREAKER_RECOVERY_MS", "30000", 1, 3600000, "how long an open breaker refuses calls before a trial (002: 30 s)"),
     I(ingredient_breaker_successes, "HF_INGREDIENT_BREAKER_SUCCESSES", "2", 1, 1000, "trial successes that close a half-open breaker (002: 2)"),
     I(ingredient_stale_days, "HF_INGREDIENT_STALE_DAYS", "7", 1, 365, "a score older than this is rescored (weekly refresh; younger ones are kept for log-driven requests)"),
+    I(ingredient_retry_failed_s, "HF_INGREDIENT_RETRY_FAILED_S", "3600", 0, 604800, "a score made while a source failed is redone after this many seconds when the ingredient is seen again"),
 
     /* operations */
 };

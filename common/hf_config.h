@@ -86,6 +86,7 @@ struct hf_config {
     int ingredient_breaker_recovery_ms;
     int ingredient_breaker_successes;
     int ingredient_stale_days;
+    int ingredient_retry_failed_s;
 
     /* operations */
 };

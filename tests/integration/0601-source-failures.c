@@ -5,6 +5,9 @@
  * 0600's (USDA gave every number they use), but one reliable source is
  * "medium" (002 line 278): 50|0|50|0|72.5|0.6.
  *
+ * Seen again an hour later (unknown_ingredient) with Open Food Facts back,
+ * that degraded score is redone: high.
+ *
  * USDA hanging (HF_INGREDIENT_TIMEOUT_MS=800): white bread from Open Food
  * Facts alone: fiber 2.5, sugars 5, sat 0.7, no omega-3/6; refined grains
  * and sugar (name, ingredients). Blood sugar 50; inflammation 30 + 15 + 10 =
@@ -53,6 +56,19 @@ START_TEST(failing_sources)
                       strstr(text, "|200|medium"),
                   "sources: %s", text);
     it_note("OFF 500: %s", text);
+    /* seen again an hour later with Open Food Facts back: the degraded score
+     * is redone (HF_INGREDIENT_RETRY_FAILED_S), now from both APIs and the
+     * curated table's salmon row it linked to */
+    ing_fake_mode(fake, "off", "ok");
+    it_sql("UPDATE ingredient_scores SET scored_at = now() - interval '61 minutes' WHERE name = '%s'", name);
+    long long healed_after = it_sql_int("SELECT (extract(epoch FROM scored_at) * 1e6)::bigint FROM ingredient_scores"
+                                        " WHERE name = '%s'",
+                                        name);
+    ing_job(name, "unknown_ingredient");
+    ing_wait_row(name, healed_after + 1, 20000);
+    row(text, sizeof text, "sources->'off'->>'status', details->'confidence'->>'level', sources->'table'->>'name'",
+        name);
+    ck_assert_str_eq(text, "200|high|salmon");
 
     ing_fake_mode(fake, "off", "ok");
     ing_fake_mode(fake, "usda", "hang");

@@ -50,6 +50,7 @@ static const struct {
     { "HF_INGREDIENT_BREAKER_RECOVERY_MS", offsetof(struct hf_config, ingredient_breaker_recovery_ms), 1, 3600000, 30000 },
     { "HF_INGREDIENT_BREAKER_SUCCESSES", offsetof(struct hf_config, ingredient_breaker_successes), 1, 1000, 2 },
     { "HF_INGREDIENT_STALE_DAYS", offsetof(struct hf_config, ingredient_stale_days), 1, 365, 7 },
+    { "HF_INGREDIENT_RETRY_FAILED_S", offsetof(struct hf_config, ingredient_retry_failed_s), 0, 604800, 3600 },
     { "HF_REDIS_TIMEOUT_MS", offsetof(struct hf_config, redis_timeout_ms), 1, 60000, 250 },
     { "HF_REDIS_RETRY_MS", offsetof(struct hf_config, redis_retry_ms), 0, 600000, 1000 },
     { "HF_CACHE_READS", offsetof(struct hf_config, cache_reads), 0, 1, 1 },

@@ -260,12 +260,15 @@ static double col_num(PGresult *res, int r, int c)
 
 /* Per normalised name: its canonical name (a food_aliases alias resolved),
  * its foods row (by alias, by name, or the one its last score used), and
- * whether a fresh score exists; one query for the batch. */
+ * whether a fresh score exists (younger than the stale age, and, if a source
+ * failed when it was made, than HF_INGREDIENT_RETRY_FAILED_S); one query for
+ * the batch. */
 static const char *const lookup_sql =
     "SELECT n.name, CASE WHEN a.food_id IS NULL THEN n.low ELSE f.name END, f.id, f.fdc_id, f.kcal, f.protein_g,"
     " f.carbs_g, f.fat_g, f.fiber_g, f.sugars_g, f.glycemic_index, f.added_sugars_g, f.sat_fat_g, f.trans_fat_g,"
     " f.omega3_g, f.omega6_g, f.vitamin_c_mg, f.vitamin_e_mg, f.caffeine_mg, f.name,"
-    " s.scored_at > now() - make_interval(days => $2::int)"
+    " s.scored_at > now() - make_interval(days => $2::int) AND (s.scored_at > now() - make_interval(secs => $3::int)"
+    "  OR (s.sources->'usda'->>'error' IS NULL AND s.sources->'off'->>'error' IS NULL))"
     " FROM (SELECT e AS name, lower(e) AS low FROM jsonb_array_elements_text($1::jsonb) AS e) AS n"
     " LEFT JOIN food_aliases a ON a.alias = n.low"
     " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.low),"
@@ -341,10 +344,11 @@ static int build_entries(struct state *st, const struct hf_msg *const *msgs, int
     if (json_array_size(names) == 0)
         goto out;
     char *text = json_dumps(names, JSON_COMPACT);
-    char days[16];
+    char days[16], secs[16];
     snprintf(days, sizeof days, "%d", st->cfg->ingredient_stale_days);
-    const char *params[] = { text, days };
-    rc = text ? hf_pg_exec(st->reader, lookup_sql, 2, params, &res, err)
+    snprintf(secs, sizeof secs, "%d", st->cfg->ingredient_retry_failed_s);
+    const char *params[] = { text, days, secs };
+    rc = text ? hf_pg_exec(st->reader, lookup_sql, 3, params, &res, err)
               : hf_err_set(err, HF_ENOMEM, true, "out of memory");
     free(text);
     if (rc)
