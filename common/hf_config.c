@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #define HF_DEFAULT_MIGRATIONS_DIR HF_SOURCE_DIR "/migrations"
+#define HF_DEFAULT_SCHEDULES HF_SOURCE_DIR "/scheduler/schedules.json"
 
 enum kind { STR, INT };
 
@@ -79,8 +80,14 @@ static const struct var vars[] = {
     I(rate_local_share, "HF_RATE_LOCAL_SHARE", "1", 1, 10000, "processes sharing each rate limit; with Redis away each allows limit / this"),
 
     /* scheduler */
+    S(schedules, "HF_SCHEDULES", HF_DEFAULT_SCHEDULES, "the schedules file (scheduler/README.md)"),
+    I(scheduler_lease_ms, "HF_SCHEDULER_LEASE_MS", "15000", 1000, 600000, "leader lease: a replica takes over this long after the leader last renewed"),
+    I(scheduler_tick_ms, "HF_SCHEDULER_TICK_MS", "500", 10, 60000, "how often the scheduler looks for due firings"),
+    I(scheduler_grace_ms, "HF_SCHEDULER_GRACE_MS", "60000", 0, 86400000, "a firing decided later than this after its time was missed: its schedule's catch_up decides"),
+    I(scheduler_page, "HF_SCHEDULER_PAGE", "1000", 1, 100000, "rows per fan-out query (members, programs, ingredients)"),
 
     /* retraining */
+    I(retrain_every_logs, "HF_RETRAIN_EVERY_LOGS", "7", 0, 100000, "a member's models are retrained every this many new logs (0: only on schedule)"),
 
     /* insights */
 

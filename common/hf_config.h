@@ -65,8 +65,14 @@ struct hf_config {
     int rate_local_share;
 
     /* scheduler */
+    char schedules[512];
+    int scheduler_lease_ms;
+    int scheduler_tick_ms;
+    int scheduler_grace_ms;
+    int scheduler_page;
 
     /* retraining */
+    int retrain_every_logs;
 
     /* insights */
 

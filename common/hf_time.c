@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hf_civil.h"
 #include "hf_err.h"
 
 static int digits(const char *s, int n, int *out)
@@ -19,29 +20,11 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 ? 28 + leap : dm[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int parse_ymd(const char *s, int *y, int *m, int *d)
 {
     if (digits(s, 4, y) || s[4] != '-' || digits(s + 5, 2, m) || s[7] != '-' || digits(s + 8, 2, d))
         return HF_EINVAL;
-    if (*y < 1900 || *m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+    if (*y < 1900 || *m < 1 || *m > 12 || *d < 1 || *d > hf_civil_mdays(*y, *m))
         return HF_EINVAL;
     return 0;
 }
@@ -51,7 +34,7 @@ int hf_time_parse_date(const char *s, int32_t *out_days)
     int y, m, d;
     if (strlen(s) != 10 || parse_ymd(s, &y, &m, &d))
         return HF_EINVAL;
-    *out_days = (int32_t)days_from_civil(y, m, d);
+    *out_days = (int32_t)hf_civil_days(y, m, d);
     return 0;
 }
 
@@ -97,7 +80,7 @@ int hf_time_parse_rfc3339(const char *s, int64_t *out_us)
         return HF_EINVAL;
     if (sec == 60)
         sec = 59; /* a leap second is recorded as the second before it */
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    int64_t t = hf_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
     int64_t us = t * 1000000 + frac_us;
     if (us < HF_TIME_MIN_US || us > HF_TIME_MAX_US)
         return HF_EINVAL;

@@ -152,9 +152,18 @@ START_TEST(lag_and_dlq)
     ck_assert_msg(ok, "the log of a missing member was not dead-lettered");
 
     json_t *list = hfctl_json("dlq", "list", "--json", NULL);
-    ck_assert_int_eq(json_array_size(list), 1);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "pool")), "adherence");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(list, 0), "records")), 1);
+    long long in_adherence = -1, elsewhere = 0;
+    json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        long long n = json_integer_value(json_object_get(t, "records"));
+        if (strcmp(json_string_value(json_object_get(t, "pool")), "adherence") == 0)
+            in_adherence = n;
+        else
+            elsewhere += n;
+    }
+    ck_assert_int_eq(in_adherence, 1);
+    ck_assert_int_eq(elsewhere, 0);
     json_decref(list);
     json_t *shown = hfctl_json("dlq", "show", "adherence", "--json");
     ck_assert_int_eq(json_array_size(shown), 1);

@@ -1460,3 +1460,15 @@ int it_run_suite(const char *name, const TTest *const *tests, int n_tests, int t
     }
     return 0;
 }
+
+const char *it_write_file(const char *name, const char *text)
+{
+    static char bufs[4][512];
+    static int next;
+    char *path = bufs[next++ % 4];
+    snprintf(path, sizeof bufs[0], "%s/%s-%s", env_or("HF_IT_LOG_DIR", "."), it_tag(), name);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
+    return path;
+}

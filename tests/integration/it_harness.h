@@ -52,6 +52,11 @@ const char *it_topic(const char *family);
 /* A short unique tag for names of rows (clients, users): the prefix without its dot. */
 const char *it_tag(void);
 
+/* Writes text to <HF_IT_LOG_DIR>/<tag>-<name> (a configuration file for a
+ * program under test; kept with the logs) and returns its path, in one of 4
+ * rotating static buffers. Asserts success. */
+const char *it_write_file(const char *name, const char *text);
+
 /* Appends a line to the test's log and prints it on stderr (numbers, phases). */
 void it_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -57,6 +57,7 @@ static const struct {
     { "HF_RATE_USER_READ_RPM", offsetof(struct hf_config, rate_user_read_rpm), 1, 100000000, 100 },
     { "HF_RATE_USER_WRITE_RPM", offsetof(struct hf_config, rate_user_write_rpm), 1, 100000000, 60 },
     { "HF_RATE_LOCAL_SHARE", offsetof(struct hf_config, rate_local_share), 1, 10000, 1 },
+    { "HF_RETRAIN_EVERY_LOGS", offsetof(struct hf_config, retrain_every_logs), 0, 100000, 7 },
     { "HF_MEAL_PROVIDER_TIMEOUT_MS", offsetof(struct hf_config, meal_provider_timeout_ms), 100, 600000, 30000 },
     { "HF_MEAL_PROVIDER_RETRIES", offsetof(struct hf_config, meal_provider_retries), 0, 10, 2 },
     { "HF_MEAL_PROVIDER_RPM", offsetof(struct hf_config, meal_provider_rpm), 1, 1000000, 600 },
@@ -68,6 +69,10 @@ static const struct {
     { "HF_MEAL_IMAGE_MAX_DIM", offsetof(struct hf_config, meal_image_max_dim), 16, 65535, 8192 },
     { "HF_MEAL_FETCH_CONNECT_MS", offsetof(struct hf_config, meal_fetch_connect_ms), 100, 60000, 3000 },
     { "HF_MEAL_FETCH_TIMEOUT_MS", offsetof(struct hf_config, meal_fetch_timeout_ms), 100, 600000, 10000 },
+    { "HF_SCHEDULER_LEASE_MS", offsetof(struct hf_config, scheduler_lease_ms), 1000, 600000, 15000 },
+    { "HF_SCHEDULER_TICK_MS", offsetof(struct hf_config, scheduler_tick_ms), 10, 60000, 500 },
+    { "HF_SCHEDULER_GRACE_MS", offsetof(struct hf_config, scheduler_grace_ms), 0, 86400000, 60000 },
+    { "HF_SCHEDULER_PAGE", offsetof(struct hf_config, scheduler_page), 1, 100000, 1000 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
@@ -91,6 +96,7 @@ static const struct {
     { "HF_MEAL_PROVIDER_KEY", offsetof(struct hf_config, meal_provider_key), sizeof(((struct hf_config *)0)->meal_provider_key) },
     { "HF_MEAL_IMAGE_HOSTS", offsetof(struct hf_config, meal_image_hosts), sizeof(((struct hf_config *)0)->meal_image_hosts) },
     { "HF_MEAL_CA_FILE", offsetof(struct hf_config, meal_ca_file), sizeof(((struct hf_config *)0)->meal_ca_file) },
+    { "HF_SCHEDULES", offsetof(struct hf_config, schedules), sizeof(((struct hf_config *)0)->schedules) },
 };
 #define N_STRS (sizeof STRS / sizeof STRS[0])
 

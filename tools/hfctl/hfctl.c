@@ -22,11 +22,19 @@ static void usage(void)
           "  client create NAME [--scopes S1,S2] [--rpm N]\n"
           "                          register an app; prints its API key once\n"
           "  config                  list every environment variable with its default\n"
+          "  schedule list           every schedule, its last firing and next fire time\n"
+          "  schedule next NAME [N] [--after TIME]\n"
+          "                          the next N fire times of a schedule, UTC and local\n"
+          "  schedule fire NAME [--wait S]\n"
+          "                          record a manual firing; the scheduler's leader produces it\n"
           "  lag [POOL|GROUP] [--json]\n"
           "                          lag per consumer group and partition, from the broker\n"
           "  dlq list|show|replay    dead letters of the pools (hfctl dlq for options)\n"
           "  insights refresh (--all | MEMBER_ID...)\n"
-          "                          queue insight recomputations (job.insight_refresh)\n",
+          "                          queue insight recomputations (job.insight_refresh)\n"
+          "  model list MEMBER       a member's model versions (retraining pool)\n"
+          "  model rollback MEMBER KIND\n"
+          "                          activate the previous passing version; refresh predictions\n",
           stderr);
 }
 
@@ -65,7 +73,8 @@ static int cmd_topics(const struct hf_config *cfg, int argc, char **argv)
         fprintf(stderr, "hfctl: %s\n", err.msg);
         return 1;
     }
-    static const char *const pools[] = { "adherence" };
+    static const char *const pools[] = { "adherence", "meal_image", "meal_analyze", "cache_invalidation", "retrain",
+                                         "insights", "maintenance", "ingredient_scoring" };
     const char *families[48];
     char names[64][160];
     const char *list[64];
@@ -184,6 +193,10 @@ int main(int argc, char **argv)
         return cmd_topics(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "client") == 0)
         return cmd_client(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "model") == 0)
+        return hfctl_model(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "schedule") == 0)
+        return hfctl_schedule(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0)
         return cmd_config();
     if (strcmp(cmd, "lag") == 0)

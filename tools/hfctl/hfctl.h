@@ -10,6 +10,9 @@
 int hfctl_lag(const struct hf_config *cfg, int argc, char **argv);
 int hfctl_dlq(const struct hf_config *cfg, int argc, char **argv);
 int hfctl_insights(const struct hf_config *cfg, int argc, char **argv);
+/* hfctl model list MEMBER | rollback MEMBER KIND (hfctl_model.c) */
+int hfctl_model(const struct hf_config *cfg, int argc, char **argv);
+int hfctl_schedule(const struct hf_config *cfg, int argc, char **argv);
 
 /* Is flag (e.g. "--json") among argv? */
 bool hfctl_flag(int argc, char **argv, const char *flag);

@@ -141,11 +141,9 @@ static int record_log(hf_pool_ctx *ctx, struct state *st, const struct hf_msg *m
     return 0;
 }
 
-/* Every RETRAIN_EVERY new logs a model learns from, a member's models are
- * retrained (002: "every 7 new logs"). Workouts and wearable readings do not
- * count: a watch would retrain someone every hour. */
-#define RETRAIN_EVERY 7
-
+/* Every HF_RETRAIN_EVERY_LOGS (7) new logs a model learns from, a member's
+ * models are retrained (002: "every 7 new logs"). Workouts and wearable
+ * readings do not count: a watch would retrain someone every hour. */
 static int emit_retrain(hf_pool_ctx *ctx, int64_t member_id, long long milestone, struct hf_err *err)
 {
     char trigger[64];
@@ -160,7 +158,7 @@ static int emit_retrain(hf_pool_ctx *ctx, int64_t member_id, long long milestone
 /* One statement for the whole batch's logs: the rows travel as one JSON
  * array. It returns, per member, the logs that were really new (a replayed
  * row conflicts and is not counted) and how many there were before, so a
- * member who crosses a multiple of RETRAIN_EVERY gets one retrain job, named
+ * member who crosses a multiple of HF_RETRAIN_EVERY_LOGS gets one retrain job, named
  * by the milestone so that a replay emits the same id. A replay after a crash
  * between COMMIT and produce loses that job; the nightly retraining fan-out
  * catches the member up. */
@@ -188,10 +186,11 @@ static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
         "  AND l.log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') AND l.deleted_at IS NULL) FROM fresh f",
         1, params, &res, err);
     free(text);
-    for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
+    long long every = hf_pool_config(ctx)->retrain_every_logs;
+    for (int r = 0; rc == 0 && every > 0 && r < PQntuples(res); r++) {
         long long before = atoll(PQgetvalue(res, r, 2)), after = before + atoll(PQgetvalue(res, r, 1));
-        if (after / RETRAIN_EVERY > before / RETRAIN_EVERY)
-            rc = emit_retrain(ctx, atoll(PQgetvalue(res, r, 0)), after / RETRAIN_EVERY * RETRAIN_EVERY, err);
+        if (after / every > before / every)
+            rc = emit_retrain(ctx, atoll(PQgetvalue(res, r, 0)), after / every * every, err);
     }
     PQclear(res);
     return rc;
