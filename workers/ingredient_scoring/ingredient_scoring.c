@@ -39,7 +39,7 @@ struct entry {
     long long food_id;       /* the row this attempt uses: found, or added by it */
     struct ing_source table;
     bool fresh; /* a score younger than HF_INGREDIENT_STALE_DAYS exists */
-    bool want;  /* a message asks for a rescore anyway (an app, an operator) */
+    bool want;  /* to be scored: no fresh score, or a message asks (an app, an operator) */
     struct answer ans[API_N];
     uint64_t cache_version; /* of ingredient:data:{name} when read; 0: not read */
     bool fetched;           /* an answer came from the APIs in this prepare */
