@@ -92,6 +92,22 @@ static const struct var vars[] = {
     /* insights */
 
     /* ingredient scoring */
+    S(fdc_url, "HF_FDC_URL", "https://api.nal.usda.gov/fdc/v1", "USDA FoodData Central API base (.../foods/search, .../food/{id})"),
+    S(fdc_api_key, "HF_FDC_API_KEY", "DEMO_KEY", "FoodData Central API key (api.data.gov; DEMO_KEY is heavily limited)"),
+    S(off_url, "HF_OFF_URL", "https://world.openfoodfacts.org", "Open Food Facts base URL (search and /api/v2/product/{code})"),
+    I(ingredient_connect_timeout_ms, "HF_INGREDIENT_CONNECT_TIMEOUT_MS", "1000", 1, 60000, "connect timeout of a call to USDA or Open Food Facts"),
+    I(ingredient_timeout_ms, "HF_INGREDIENT_TIMEOUT_MS", "2000", 1, 120000, "whole-call timeout to USDA or Open Food Facts (a hang counts as a failure)"),
+    I(ingredient_concurrency, "HF_INGREDIENT_CONCURRENCY", "8", 1, 256, "calls to the food APIs in flight at once per process"),
+    I(ingredient_max_body, "HF_INGREDIENT_MAX_BODY", "2097152", 1024, 67108864, "largest food API answer accepted, in bytes"),
+    I(fdc_rate, "HF_FDC_RATE", "1000", 1, 1000000, "USDA calls allowed per window (next row), shared by every process (002: 1000/hour)"),
+    I(fdc_window_s, "HF_FDC_WINDOW_S", "3600", 1, 86400, "USDA rate-limit window in seconds"),
+    I(off_rate, "HF_OFF_RATE", "100", 1, 1000000, "Open Food Facts calls allowed per window (next row), shared by every process (002: 100/min)"),
+    I(off_window_s, "HF_OFF_WINDOW_S", "60", 1, 86400, "Open Food Facts rate-limit window in seconds"),
+    I(ingredient_breaker_failures, "HF_INGREDIENT_BREAKER_FAILURES", "5", 1, 1000, "consecutive failures of a food API that open its circuit breaker (002: 5)"),
+    I(ingredient_breaker_recovery_ms, "HF_INGREDIENT_BREAKER_RECOVERY_MS", "30000", 1, 3600000, "how long an open breaker refuses calls before a trial (002: 30 s)"),
+    I(ingredient_breaker_successes, "HF_INGREDIENT_BREAKER_SUCCESSES", "2", 1, 1000, "trial successes that close a half-open breaker (002: 2)"),
+    I(ingredient_stale_days, "HF_INGREDIENT_STALE_DAYS", "7", 1, 365, "a score older than this is rescored (weekly refresh; younger ones are kept for log-driven requests)"),
+    I(ingredient_retry_failed_s, "HF_INGREDIENT_RETRY_FAILED_S", "3600", 0, 604800, "a score made while a source failed is redone after this many seconds when the ingredient is seen again"),
 
     /* operations */
 };

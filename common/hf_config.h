@@ -77,6 +77,22 @@ struct hf_config {
     /* insights */
 
     /* ingredient scoring */
+    char fdc_url[256];
+    char fdc_api_key[128];
+    char off_url[256];
+    int ingredient_connect_timeout_ms;
+    int ingredient_timeout_ms;
+    int ingredient_concurrency;
+    int ingredient_max_body;
+    int fdc_rate;
+    int fdc_window_s;
+    int off_rate;
+    int off_window_s;
+    int ingredient_breaker_failures;
+    int ingredient_breaker_recovery_ms;
+    int ingredient_breaker_successes;
+    int ingredient_stale_days;
+    int ingredient_retry_failed_s;
 
     /* operations */
 };

@@ -37,6 +37,20 @@ static const struct {
     { "HF_INTAKE_QUEUE_MAX", offsetof(struct hf_config, intake_queue_max), 100, 10000000, 100000 },
     { "HF_INTAKE_AUTH_CACHE_S", offsetof(struct hf_config, intake_auth_cache_s), 0, 86400, 60 },
     { "HF_INTAKE_MAX_AGE_DAYS", offsetof(struct hf_config, intake_max_skew_days), 1, 36500, 730 },
+    /* ingredient scoring */
+    { "HF_INGREDIENT_CONNECT_TIMEOUT_MS", offsetof(struct hf_config, ingredient_connect_timeout_ms), 1, 60000, 1000 },
+    { "HF_INGREDIENT_TIMEOUT_MS", offsetof(struct hf_config, ingredient_timeout_ms), 1, 120000, 2000 },
+    { "HF_INGREDIENT_CONCURRENCY", offsetof(struct hf_config, ingredient_concurrency), 1, 256, 8 },
+    { "HF_INGREDIENT_MAX_BODY", offsetof(struct hf_config, ingredient_max_body), 1024, 67108864, 2097152 },
+    { "HF_FDC_RATE", offsetof(struct hf_config, fdc_rate), 1, 1000000, 1000 },
+    { "HF_FDC_WINDOW_S", offsetof(struct hf_config, fdc_window_s), 1, 86400, 3600 },
+    { "HF_OFF_RATE", offsetof(struct hf_config, off_rate), 1, 1000000, 100 },
+    { "HF_OFF_WINDOW_S", offsetof(struct hf_config, off_window_s), 1, 86400, 60 },
+    { "HF_INGREDIENT_BREAKER_FAILURES", offsetof(struct hf_config, ingredient_breaker_failures), 1, 1000, 5 },
+    { "HF_INGREDIENT_BREAKER_RECOVERY_MS", offsetof(struct hf_config, ingredient_breaker_recovery_ms), 1, 3600000, 30000 },
+    { "HF_INGREDIENT_BREAKER_SUCCESSES", offsetof(struct hf_config, ingredient_breaker_successes), 1, 1000, 2 },
+    { "HF_INGREDIENT_STALE_DAYS", offsetof(struct hf_config, ingredient_stale_days), 1, 365, 7 },
+    { "HF_INGREDIENT_RETRY_FAILED_S", offsetof(struct hf_config, ingredient_retry_failed_s), 0, 604800, 3600 },
     { "HF_REDIS_TIMEOUT_MS", offsetof(struct hf_config, redis_timeout_ms), 1, 60000, 250 },
     { "HF_REDIS_RETRY_MS", offsetof(struct hf_config, redis_retry_ms), 0, 600000, 1000 },
     { "HF_CACHE_READS", offsetof(struct hf_config, cache_reads), 0, 1, 1 },
@@ -73,6 +87,10 @@ static const struct {
     { "HF_MIGRATIONS_DIR", offsetof(struct hf_config, migrations_dir), sizeof(((struct hf_config *)0)->migrations_dir) },
     { "HF_INSTANCE", offsetof(struct hf_config, instance), sizeof(((struct hf_config *)0)->instance) },
     { "HF_LOG_LEVEL", offsetof(struct hf_config, log_level), sizeof(((struct hf_config *)0)->log_level) },
+    /* ingredient scoring */
+    { "HF_FDC_URL", offsetof(struct hf_config, fdc_url), sizeof(((struct hf_config *)0)->fdc_url) },
+    { "HF_FDC_API_KEY", offsetof(struct hf_config, fdc_api_key), sizeof(((struct hf_config *)0)->fdc_api_key) },
+    { "HF_OFF_URL", offsetof(struct hf_config, off_url), sizeof(((struct hf_config *)0)->off_url) },
     { "HF_MEAL_PROVIDER_URL", offsetof(struct hf_config, meal_provider_url), sizeof(((struct hf_config *)0)->meal_provider_url) },
     { "HF_MEAL_PROVIDER_MODEL", offsetof(struct hf_config, meal_provider_model), sizeof(((struct hf_config *)0)->meal_provider_model) },
     { "HF_MEAL_PROVIDER_KEY", offsetof(struct hf_config, meal_provider_key), sizeof(((struct hf_config *)0)->meal_provider_key) },
@@ -94,7 +112,7 @@ static const char *cfg_str(const struct hf_config *cfg, size_t offset)
 
 /* ---- the environment: every described variable unset during a test ---- */
 
-#define MAX_VARS 64
+#define MAX_VARS 256
 static char *saved_name[MAX_VARS], *saved_value[MAX_VARS];
 static int n_saved;
 
@@ -102,7 +120,11 @@ static void setup(void)
 {
     n_saved = 0;
     const char *name, *def, *doc;
-    for (int i = 0; hf_config_describe(i, &name, &def, &doc) == 0 && i < MAX_VARS; i++) {
+    /* past MAX_VARS, later variables would leak from one test into the next
+     * when tests share a process (CK_FORK=no, valgrind-unit) */
+    ck_assert_msg(hf_config_describe(MAX_VARS, &name, &def, &doc) != 0, "more than %d variables: raise MAX_VARS",
+                  MAX_VARS);
+    for (int i = 0; hf_config_describe(i, &name, &def, &doc) == 0; i++) {
         const char *v = getenv(name);
         saved_name[n_saved] = strdup(name);
         saved_value[n_saved] = v ? strdup(v) : NULL;
