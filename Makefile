@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS       ?= 2
 
-.PHONY: all deps build build-asan build-fuzz stack demo test unit integration fuzz down clean
+.PHONY: all deps build build-asan build-fuzz stack demo test unit integration fuzz chaos down clean
 
 all: build
 
@@ -44,6 +44,12 @@ test: build build-asan build-fuzz stack
 fuzz: build-fuzz build-asan stack
 	@tests/fuzz/run $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 	@eval "$$(tools/stack env)" && BUILD=$(ASAN_BUILD) tests/contract/run --long
+
+# 50,000 events while pools are SIGKILLed and the intake, Kafka, PostgreSQL and
+# Redis restarted; checks nothing accepted is lost or doubled (tools/chaos/README.md).
+# It restarts the stack tools/stack manages: run it on a machine of its own.
+chaos: build stack
+	@tools/chaos/run --bin $(BUILD)/bin
 
 unit: build-asan
 	@cd $(ASAN_BUILD) && ctest -L unit --output-on-failure

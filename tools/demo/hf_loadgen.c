@@ -14,6 +14,12 @@
  * request, from handing it to curl to the last byte of the answer (202 means
  * Kafka has the records), kept for every request and sorted for percentiles.
  *
+ * --log FILE writes one line per answered request, in the order answered:
+ * "<request index in the input> <HTTP status, 0 when none came> <items>",
+ * items being the batch answer's per-event statuses joined by commas, or "-".
+ * A test that puts its own event_id in every event then knows which events
+ * were accepted (tools/chaos).
+ *
  * Bounded: it stops when the input is used up (or, with --loop, when
  * --duration is up), then waits for the requests in flight, each limited by
  * --timeout. */
@@ -79,6 +85,7 @@ struct options {
     double timeout;  /* seconds per request */
     bool loop, json;
     const char *status_file;
+    const char *log_file;
     const char *input;
 };
 
@@ -122,6 +129,7 @@ static void usage(FILE *f)
           "  -l, --loop             start the input again when it ends (needs --duration)\n"
           "  -t, --timeout S        limit per request (default 30)\n"
           "  -s, --status FILE      rewrite FILE a few times a second with progress counters\n"
+          "  -L, --log FILE         one line per answer: request index, HTTP status, batch item statuses\n"
           "  -j, --json             print the summary as JSON\n",
           f);
 }
@@ -211,13 +219,28 @@ static void add_latency(struct latency *l, int64_t us)
     l->us[l->n++] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+/* One line of --log: see the header comment. */
+static void log_answer(FILE *log, size_t idx, long status, const json_t *results)
+{
+    if (!log)
+        return;
+    fprintf(log, "%zu %ld ", idx, status);
+    size_t i;
+    const json_t *one;
+    json_array_foreach(results, i, one) {
+        fprintf(log, "%s%lld", i ? "," : "", (long long)json_integer_value(json_object_get(one, "status")));
+    }
+    fputs(json_array_size(results) ? "\n" : "-\n", log);
+}
+
 /* One answer: which of the request's events were accepted, and why the others were not. */
-static void account(struct stats *st, const struct request *r, CURLcode cc, long status, const char *body,
-                    size_t len, int64_t us)
+static void account(struct stats *st, FILE *log, size_t idx, const struct request *r, CURLcode cc, long status,
+                    const char *body, size_t len, int64_t us)
 {
     st->requests++;
     st->events_sent += r->events;
     if (cc != CURLE_OK) {
+        log_answer(log, idx, 0, NULL);
         st->transport_errors++;
         add_reason(st, "transport", curl_easy_strerror(cc), r->events);
         return;
@@ -227,6 +250,7 @@ static void account(struct stats *st, const struct request *r, CURLcode cc, long
     st->status[status > 0 && status < 600 ? status : 0]++;
     json_t *doc = json_loadb(body ? body : "", len, 0, NULL);
     const json_t *results = json_object_get(doc, "results");
+    log_answer(log, idx, status, r->kind == BATCH && json_is_array(results) ? results : NULL);
     if (r->kind == BATCH && json_is_array(results)) {
         size_t i;
         const json_t *one;
@@ -424,7 +448,8 @@ static void parse_options(int argc, char **argv, struct options *o)
         { "connections", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
         { "duration", required_argument, NULL, 'd' }, { "loop", no_argument, NULL, 'l' },
         { "timeout", required_argument, NULL, 't' },  { "status", required_argument, NULL, 's' },
-        { "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'j' },           { "log", required_argument, NULL, 'L' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct hf_config cfg;
@@ -438,7 +463,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->timeout = 30;
     int ch;
     double v;
-    while ((ch = getopt_long(argc, argv, "u:k:c:r:d:lt:s:jh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "u:k:c:r:d:lt:s:L:jh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'u':
             snprintf(o->url, sizeof o->url, "%s", optarg);
@@ -471,6 +496,9 @@ static void parse_options(int argc, char **argv, struct options *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'L':
+            o->log_file = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -562,6 +590,11 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     }
 
+    FILE *log = NULL;
+    if (o.log_file && !(log = fopen(o.log_file, "w"))) {
+        fprintf(stderr, "hf-loadgen: %s: %s\n", o.log_file, strerror(errno));
+        return 2;
+    }
     struct stats st = { 0 };
     int64_t t0 = hf_time_mono_us(), last_status = 0;
     size_t started = 0; /* requests handed to curl; the input index is started % n_reqs */
@@ -598,7 +631,7 @@ int main(int argc, char **argv)
             CURLcode cc = msg->data.result;
             long status = 0;
             curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-            account(&st, &reqs[c->req], cc, status, c->resp, c->resp_len, hf_time_mono_us() - c->t0);
+            account(&st, log, c->req, &reqs[c->req], cc, status, c->resp, c->resp_len, hf_time_mono_us() - c->t0);
             curl_multi_remove_handle(multi, c->easy);
             c->busy = false;
             in_flight--;
@@ -621,6 +654,10 @@ int main(int argc, char **argv)
             curl_multi_poll(multi, NULL, 0, wait_ms, NULL);
     }
     double secs = (double)(hf_time_mono_us() - t0) / 1e6;
+    if (log && fclose(log) != 0) {
+        fprintf(stderr, "hf-loadgen: %s: %s\n", o.log_file, strerror(errno));
+        return 1;
+    }
     write_status(&o, &st, total_requests, total_events, hf_time_mono_us() - t0, true);
 
     for (int k = 0; k <= N_KINDS; k++)
