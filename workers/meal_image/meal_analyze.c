@@ -246,20 +246,41 @@ static json_t *result_of(const meal_foods *table, const struct meal_job *job, co
     return out;
 }
 
-static int emit_followups(hf_pool_ctx *ctx, const struct pending *p, struct hf_err *err)
+/* A program day whose adherence and cache a verified meal changed. */
+struct followup {
+    int64_t program_id;
+    char date[16];
+};
+
+static int by_program_day(const void *a, const void *b)
 {
-    char date[16], at[40];
-    hf_time_format_date(p->logged_at, date, sizeof date);
+    const struct followup *x = a, *y = b;
+    if (x->program_id != y->program_id)
+        return x->program_id < y->program_id ? -1 : 1;
+    return strcmp(x->date, y->date);
+}
+
+/* One recalculation and one invalidation per program day of the batch, not
+ * per photo: both recompute or drop the whole day, after the commit. */
+static int emit_followups(hf_pool_ctx *ctx, struct followup *days, int n, struct hf_err *err)
+{
+    qsort(days, (size_t)n, sizeof *days, by_program_day);
+    char at[40];
     hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    json_t *recalc = json_pack("{s:I, s:s}", "program_id", (json_int_t)p->program_id, "date", date);
-    json_t *inval = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id", (json_int_t)p->program_id,
-                              "kind", "adherence", "date", date, "at", at);
-    int rc = recalc && inval ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (i > 0 && by_program_day(&days[i - 1], &days[i]) == 0)
+            continue;
+        json_t *recalc = json_pack("{s:I, s:s}", "program_id", (json_int_t)days[i].program_id, "date", days[i].date);
+        json_t *inval = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id",
+                                  (json_int_t)days[i].program_id, "kind", "adherence", "date", days[i].date, "at", at);
+        rc = recalc && inval ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
                              : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    if (rc == 0)
-        rc = hf_pool_emit(ctx, "cache.invalidate", inval, err);
-    json_decref(recalc);
-    json_decref(inval);
+        if (rc == 0)
+            rc = hf_pool_emit(ctx, "cache.invalidate", inval, err);
+        json_decref(recalc);
+        json_decref(inval);
+    }
     return rc;
 }
 
@@ -348,17 +369,24 @@ static int analyze_before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err
     free(rows);
     if (rc)
         return rc;
-    for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
+    struct followup *days = malloc((size_t)st->n_pend * sizeof *days);
+    int n_days = 0;
+    for (int r = 0; days && r < PQntuples(res); r++) {
         long i = strtol(PQgetvalue(res, r, 0), NULL, 10) - 1;
         if (i < 0 || i >= st->n_pend)
             continue;
         const struct pending *p = &st->pend[i];
-        if (PQgetisnull(res, r, 1))
+        if (PQgetisnull(res, r, 1)) {
             hf_log(HF_LOG_WARN, p->log_event_id, "no daily_logs row for this meal photo (deleted?); result dropped");
-        else if (strcmp(PQgetvalue(res, r, 1), "VERIFIED") == 0 && p->has_program)
-            rc = emit_followups(ctx, p, err);
+        } else if (strcmp(PQgetvalue(res, r, 1), "VERIFIED") == 0 && p->has_program) {
+            days[n_days].program_id = p->program_id;
+            hf_time_format_date(p->logged_at, days[n_days].date, sizeof days[n_days].date);
+            n_days++;
+        }
     }
     PQclear(res);
+    rc = days ? emit_followups(ctx, days, n_days, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    free(days);
     return rc;
 }
 
