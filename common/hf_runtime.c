@@ -42,6 +42,8 @@ struct outbound {
  * batches count. */
 #define COST_DECAY 0.95
 
+#define MAX_MONTHS 64
+
 struct slot {
     rd_kafka_message_t *rk;
     hf_doc *doc;
@@ -84,6 +86,13 @@ struct hf_pool_ctx {
     double cost_busy_s, cost_messages;
     atomic_bool in_outage;
 
+    /* daily_logs months (year * 12 + month) known to have a partition, and
+     * those created by the attempt in progress (kept only if it commits). */
+    int32_t months_ready[MAX_MONTHS];
+    int n_months_ready;
+    int32_t months_pending[MAX_MONTHS];
+    int n_months_pending;
+
     hf_metrics *metrics;
     hf_metric *m_processed, *m_replayed, *m_dead, *m_failed, *m_retry_outage, *m_retry_msg;
     hf_metric *m_handler, *m_batch, *m_batch_size, *m_end_to_end;
@@ -102,6 +111,31 @@ const struct hf_config *hf_pool_config(hf_pool_ctx *ctx)
 const hf_schema_registry *hf_pool_schemas(hf_pool_ctx *ctx)
 {
     return ctx->schemas;
+}
+
+/* ---------- partitions ---------- */
+
+static bool month_known(const int32_t *v, int n, int32_t month)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == month)
+            return true;
+    return false;
+}
+
+int hf_pool_ensure_log_partition(hf_pool_ctx *ctx, int64_t at_us, struct hf_err *err)
+{
+    char ts[40];
+    hf_time_format_rfc3339(at_us, ts, sizeof ts);
+    int32_t month = atoi(ts) * 12 + atoi(ts + 5);
+    if (month_known(ctx->months_ready, ctx->n_months_ready, month) ||
+        month_known(ctx->months_pending, ctx->n_months_pending, month))
+        return 0;
+    const char *params[] = { ts };
+    int rc = hf_pg_exec(ctx->pg, "SELECT hf_ensure_log_partition($1::timestamptz)", 1, params, NULL, err);
+    if (rc == 0 && ctx->n_months_pending < MAX_MONTHS)
+        ctx->months_pending[ctx->n_months_pending++] = month;
+    return rc;
 }
 
 /* ---------- emitting ---------- */
@@ -291,6 +325,7 @@ static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_e
     size_t out_mark = ctx->n_out;
     if (ctx->def->begin)
         ctx->def->begin(ctx->state);
+    ctx->n_months_pending = 0;
     int rc = hf_pg_cmd(ctx->pg, "BEGIN", err);
     if (rc == 0)
         rc = claim(ctx, batch, n, err);
@@ -312,6 +347,9 @@ static int run_attempt(hf_pool_ctx *ctx, struct slot **batch, int n, struct hf_e
         hf_metric_add(ctx->m_failed, 1);
         return rc;
     }
+    for (int i = 0; i < ctx->n_months_pending && ctx->n_months_ready < MAX_MONTHS; i++)
+        ctx->months_ready[ctx->n_months_ready++] = ctx->months_pending[i];
+    ctx->n_months_pending = 0;
     if (ctx->def->after_commit)
         ctx->def->after_commit(ctx->state);
     for (int i = 0; i < n; i++)

@@ -92,6 +92,12 @@ const hf_schema_registry *hf_pool_schemas(hf_pool_ctx *ctx);
  * HF_EINVAL (a bug: the emitted message breaks its schema). */
 int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, struct hf_err *err);
 
+/* Makes sure the daily_logs partition for the month holding at_us exists, in
+ * the batch's transaction: an insert with no partition would abort the whole
+ * batch. A month is asked of PostgreSQL once per process; a month created by
+ * an attempt that rolled back is asked again. Returns 0 or hf_pg's error. */
+int hf_pool_ensure_log_partition(hf_pool_ctx *ctx, int64_t at_us, struct hf_err *err);
+
 /* Runs a pool until SIGTERM or SIGINT. Returns the process exit status. */
 int hf_pool_main(const struct hf_pool_def *def, int argc, char **argv);
 

@@ -13,6 +13,7 @@
  *     dead leader left, fanned out to Kafka, flushed, then marked produced.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,10 @@
 #include <unistd.h>
 
 #include "hf_config.h"
+#include "hf_httpd.h"
 #include "hf_kafka.h"
 #include "hf_log.h"
+#include "hf_metrics.h"
 #include "hf_pg.h"
 #include "hf_sched_fanout.h"
 #include "hf_sched_plan.h"
@@ -52,6 +55,12 @@ struct sched {
     int64_t lease_until_mono; /* act as leader only before this */
     int64_t next_renew_mono;
     int64_t *decided;  /* per schedule: decided_until, or INT64_MIN when not read since leading */
+    /* Read by the HTTP thread: /healthz, /readyz, /metrics. */
+    _Atomic int64_t turned_us; /* monotonic time the loop last turned */
+    atomic_bool db_ok;
+    hf_metrics *metrics;
+    hf_metric *m_leader, *m_recorded, *m_produced, *m_jobs, *m_missed;
+    hf_httpd *httpd;
 };
 
 static int64_t mono_ms(void)
@@ -136,6 +145,8 @@ static int decide_one(struct sched *s, size_t i, int64_t now_ms, struct hf_err *
     rc = hf_firings_record(s->pg, s->fleet, s->holder, f, plan.n, sc->name, plan.until, plan.missed, err);
     if (rc == 0) {
         s->decided[i] = plan.until;
+        hf_metric_add(s->m_recorded, (uint64_t)plan.n);
+        hf_metric_add(s->m_missed, (uint64_t)plan.missed);
         for (int k = 0; k < plan.n; k++)
             hf_info("recorded firing %s", f[k].id);
         if (plan.missed)
@@ -186,6 +197,8 @@ static void produce(struct sched *s)
             hf_warn("firing %s: %s (retrying next turn)", pending[i].id, err.msg);
             return;
         }
+        hf_metric_add(s->m_produced, 1);
+        hf_metric_add(s->m_jobs, (uint64_t)jobs);
         hf_info("produced firing %s: %ld %s jobs", pending[i].id, jobs, hf_fanout_schema(pending[i].job));
     }
 }
@@ -210,6 +223,54 @@ static int make_holder(struct sched *s, struct hf_err *err)
     return 0;
 }
 
+/* /healthz: the loop turned within HF_LIVENESS_MS (a hung scheduler is
+ * restarted); /readyz: PostgreSQL answers (a follower is ready too: it is
+ * the standby). */
+static int serve(void *arg, const char *path, char **body, size_t *len, const char **ctype)
+{
+    struct sched *s = arg;
+    if (strcmp(path, "/metrics") == 0) {
+        *body = hf_metrics_render(s->metrics, len);
+        *ctype = "text/plain; version=0.0.4; charset=utf-8";
+        return *body ? 200 : 500;
+    }
+    int status = 404;
+    const char *text = "not found\n";
+    if (strcmp(path, "/healthz") == 0) {
+        bool alive = (hf_time_mono_us() - atomic_load(&s->turned_us)) / 1000 < s->cfg.liveness_ms;
+        status = alive ? 200 : 503;
+        text = alive ? "ok\n" : "loop stuck\n";
+    } else if (strcmp(path, "/readyz") == 0) {
+        bool ready = atomic_load(&s->db_ok);
+        status = ready ? 200 : 503;
+        text = ready ? "ready\n" : "waiting for PostgreSQL\n";
+    }
+    *body = strdup(text);
+    *len = *body ? strlen(*body) : 0;
+    return status;
+}
+
+static int start_http(struct sched *s, struct hf_err *err)
+{
+    char l[160];
+    snprintf(l, sizeof l, "fleet=\"%s\"", s->fleet);
+    s->metrics = hf_metrics_new();
+    if (!s->metrics)
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    s->m_leader = hf_metrics_gauge(s->metrics, "hf_scheduler_leader", "1 while this replica holds the lease.", l);
+    s->m_recorded = hf_metrics_counter(s->metrics, "hf_scheduler_firings_recorded_total",
+                                       "Firings recorded by this replica while leading.", l);
+    s->m_produced = hf_metrics_counter(s->metrics, "hf_scheduler_firings_produced_total",
+                                       "Firings whose jobs this replica produced.", l);
+    s->m_jobs = hf_metrics_counter(s->metrics, "hf_scheduler_jobs_total", "Jobs produced by fan-out.", l);
+    s->m_missed = hf_metrics_counter(s->metrics, "hf_scheduler_missed_total",
+                                     "Fire times dropped by a catch-up policy after downtime.", l);
+    atomic_store(&s->turned_us, hf_time_mono_us());
+    if (s->cfg.metrics_port == 0)
+        return 0;
+    return hf_httpd_start(s->cfg.metrics_port, serve, s, &s->httpd, err);
+}
+
 static int start(struct sched *s, struct hf_err *err)
 {
     int rc = hf_config_load(&s->cfg, err);
@@ -218,7 +279,7 @@ static int start(struct sched *s, struct hf_err *err)
     hf_log_init("scheduler", s->cfg.instance, s->cfg.log_level);
     s->fleet = s->cfg.topic_prefix;
     if ((rc = make_holder(s, err)) || (rc = hf_schedules_load(s->cfg.schedules, &s->schedules, err)) ||
-        (rc = hf_schema_registry_new(&s->reg, err)))
+        (rc = hf_schema_registry_new(&s->reg, err)) || (rc = start_http(s, err)))
         return rc;
     s->decided = calloc(hf_schedules_count(s->schedules) + 1, sizeof *s->decided);
     if (!s->decided)
@@ -269,12 +330,17 @@ int main(void)
             decide(&s);
             produce(&s);
         }
+        atomic_store(&s.db_ok, s.pg && hf_pg_ok(s.pg));
+        hf_metric_set(s.m_leader, s.leader ? 1 : 0);
+        atomic_store(&s.turned_us, hf_time_mono_us());
         sleep_ms(s.cfg.scheduler_tick_ms);
     }
     if (s.leader && hf_lease_release(s.pg, s.fleet, s.holder, &err))
         hf_warn("lease release: %s", err.msg);
     hf_info("stopped");
 out:
+    hf_httpd_stop(s.httpd);
+    hf_metrics_free(s.metrics);
     hf_producer_free(s.producer, s.cfg.kafka_timeout_ms);
     hf_pg_free(s.pg);
     hf_schema_registry_free(s.reg);

@@ -39,8 +39,12 @@ START_TEST(replicas_and_takeover)
     it_bin("hf-scheduler", bin, sizeof bin);
     snprintf(env_path, sizeof env_path, "HF_SCHEDULES=%s", sched_path);
     snprintf(lease, sizeof lease, "HF_SCHEDULER_LEASE_MS=%d", LEASE_MS);
-    const char *env_a[] = { env_path, lease, "HF_SCHEDULER_TICK_MS=200", "HF_INSTANCE=replica-a", NULL };
-    const char *env_b[] = { env_path, lease, "HF_SCHEDULER_TICK_MS=200", "HF_INSTANCE=replica-b", NULL };
+    int port_a = it_free_port(), port_b = it_free_port();
+    char metrics_a[48], metrics_b[48];
+    snprintf(metrics_a, sizeof metrics_a, "HF_METRICS_PORT=%d", port_a);
+    snprintf(metrics_b, sizeof metrics_b, "HF_METRICS_PORT=%d", port_b);
+    const char *env_a[] = { env_path, lease, "HF_SCHEDULER_TICK_MS=200", "HF_INSTANCE=replica-a", metrics_a, NULL };
+    const char *env_b[] = { env_path, lease, "HF_SCHEDULER_TICK_MS=200", "HF_INSTANCE=replica-b", metrics_b, NULL };
     pid_t a = it_start("scheduler-a", bin, env_a);
     pid_t b = it_start("scheduler-b", bin, env_b);
 
@@ -54,6 +58,20 @@ START_TEST(replicas_and_takeover)
     ck_assert_msg(a_leads || strncmp(holder, "replica-b/", 10) == 0, "holder %s", holder);
     ck_assert_int_eq(firings("AND recorded_by <> (SELECT holder FROM scheduler_leases WHERE fleet = scheduler_firings.fleet)"), 0);
     it_note("leader %s after %lld firings", holder, firings(""));
+    /* Each replica says whether it leads; both are alive and ready. */
+    char series[128];
+    snprintf(series, sizeof series, "hf_scheduler_leader{fleet=\"%s\"}", it_prefix());
+    ck_assert_msg(it_metric(a_leads ? port_a : port_b, series) == 1, "the leader's hf_scheduler_leader is not 1");
+    ck_assert_msg(it_metric(a_leads ? port_b : port_a, series) == 0, "the follower's hf_scheduler_leader is not 0");
+    snprintf(series, sizeof series, "hf_scheduler_firings_produced_total{fleet=\"%s\"}", it_prefix());
+    ck_assert(it_metric(a_leads ? port_a : port_b, series) >= 8);
+    for (int k = 0; k < 2; k++) {
+        struct it_http r;
+        ck_assert_int_eq(it_request(&r, "GET", k ? port_b : port_a, "/healthz", NULL, NULL, 0, false), 200);
+        it_http_free(&r);
+        ck_assert_int_eq(it_request(&r, "GET", k ? port_b : port_a, "/readyz", NULL, NULL, 0, false), 200);
+        it_http_free(&r);
+    }
 
     /* SIGKILL the leader */
     char kill_at[64];
@@ -65,6 +83,9 @@ START_TEST(replicas_and_takeover)
                            it_prefix(), other) > 0,
                 LEASE_MS + 5000);
     ck_assert_msg(ok, "the other replica did not take over");
+    snprintf(series, sizeof series, "hf_scheduler_leader{fleet=\"%s\"}", it_prefix());
+    IT_WAIT_FOR(ok, it_metric(a_leads ? port_b : port_a, series) == 1, 5000);
+    ck_assert_msg(ok, "the new leader's hf_scheduler_leader is not 1");
     long long takeover_ms = it_sql_int(
         "SELECT (extract(epoch FROM min(recorded_at) - '%s'::timestamptz) * 1000)::bigint"
         " FROM scheduler_firings WHERE fleet = '%s' AND recorded_by LIKE '%s/%%'",

@@ -54,7 +54,7 @@ START_TEST(catch_up_policies)
     char bin[512], env_path[600];
     it_bin("hf-scheduler", bin, sizeof bin);
     snprintf(env_path, sizeof env_path, "HF_SCHEDULES=%s", sched_path);
-    const char *env[] = { env_path, "HF_SCHEDULER_GRACE_MS=5000", "HF_SCHEDULER_TICK_MS=200", NULL };
+    const char *env[] = { env_path, "HF_SCHEDULER_GRACE_MS=5000", "HF_SCHEDULER_TICK_MS=200", "HF_METRICS_PORT=0", NULL };
     pid_t p = it_start("scheduler", bin, env);
     bool ok;
     IT_WAIT_FOR(ok,

@@ -199,7 +199,7 @@ START_TEST(fanout)
 
     char bin[512];
     it_bin("hf-scheduler", bin, sizeof bin);
-    const char *senv[] = { env_path, "HF_SCHEDULER_TICK_MS=100", NULL };
+    const char *senv[] = { env_path, "HF_SCHEDULER_TICK_MS=100", "HF_METRICS_PORT=0", NULL };
     it_start("scheduler", bin, senv);
     int port = 0;
     it_start_pool("maintenance", &port, NULL);

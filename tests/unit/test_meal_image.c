@@ -97,6 +97,12 @@ START_TEST(names)
     long_name[sizeof long_name - 1] = '\0';
     meal_name_normalise(long_name, out, sizeof out);
     ck_assert_uint_eq(strlen(out), MEAL_NAME_MAX - 1);
+    /* The cut falls right after a gap: no trailing space (tests/fuzz found it). */
+    memset(long_name, 'a', MEAL_NAME_MAX - 2);
+    memcpy(long_name + MEAL_NAME_MAX - 2, " bb", 4);
+    meal_name_normalise(long_name, out, sizeof out);
+    ck_assert_uint_eq(strlen(out), MEAL_NAME_MAX - 2);
+    ck_assert_int_ne(out[strlen(out) - 1], ' ');
 }
 END_TEST
 

@@ -73,7 +73,8 @@ static int cmd_topics(const struct hf_config *cfg, int argc, char **argv)
         fprintf(stderr, "hfctl: %s\n", err.msg);
         return 1;
     }
-    static const char *const pools[] = { "adherence", "maintenance" };
+    static const char *const pools[] = { "adherence", "meal_image", "meal_analyze", "cache_invalidation", "retrain",
+                                         "insights", "maintenance", "ingredient_scoring" };
     const char *families[48];
     char names[64][160];
     const char *list[64];

@@ -12,7 +12,6 @@
 #include "hf_time.h"
 
 #define MAX_DIRTY 4096
-#define MAX_MONTHS 64
 #define DAY_US (86400LL * 1000000)
 
 struct program_day {
@@ -29,13 +28,6 @@ struct state {
     int n_days;
     struct program_day weeks[MAX_DIRTY]; /* day = week_start */
     int n_weeks;
-    /* Months (YYYY*12+MM) whose partition is known to exist: created in a
-     * committed transaction. The current attempt's creations stay pending
-     * until its COMMIT, since a rollback undoes them. */
-    int32_t months_ready[MAX_MONTHS];
-    int n_months;
-    int32_t months_pending[MAX_MONTHS];
-    int n_pending;
     /* The batch's new logs, inserted by one statement before the recomputes. */
     json_t *rows;
 };
@@ -72,16 +64,7 @@ static void begin(void *arg)
     struct state *st = arg;
     st->n_days = 0;
     st->n_weeks = 0;
-    st->n_pending = 0;
     json_array_clear(st->rows);
-}
-
-static void after_commit(void *arg)
-{
-    struct state *st = arg;
-    for (int i = 0; i < st->n_pending && st->n_months < MAX_MONTHS; i++)
-        st->months_ready[st->n_months++] = st->months_pending[i];
-    st->n_pending = 0;
 }
 
 static int mark(struct program_day *set, int *n, int64_t program_id, int32_t day, struct hf_err *err)
@@ -101,32 +84,10 @@ static void day_text(int32_t day, char *out, size_t outsz)
     hf_time_format_date((int64_t)day * DAY_US, out, outsz);
 }
 
-/* Creates the month's partition the first time this process writes to it:
- * an insert with no partition would abort the whole batch's transaction. */
-static int ensure_partition(hf_pool_ctx *ctx, struct state *st, int64_t at_us, struct hf_err *err)
-{
-    char date[16];
-    hf_time_format_date(at_us, date, sizeof date);
-    int32_t month = atoi(date) * 12 + atoi(date + 5);
-    for (int i = 0; i < st->n_months; i++)
-        if (st->months_ready[i] == month)
-            return 0;
-    for (int i = 0; i < st->n_pending; i++)
-        if (st->months_pending[i] == month)
-            return 0;
-    char ts[40];
-    hf_time_format_rfc3339(at_us, ts, sizeof ts);
-    const char *params[] = { ts };
-    int rc = hf_pg_exec(hf_pool_pg(ctx), "SELECT hf_ensure_log_partition($1::timestamptz)", 1, params, NULL, err);
-    if (rc == 0 && st->n_pending < MAX_MONTHS)
-        st->months_pending[st->n_pending++] = month;
-    return rc;
-}
-
 static int record_log(hf_pool_ctx *ctx, struct state *st, const struct hf_msg *msg, const char *log_type,
                       const struct log_ref *log, struct hf_err *err)
 {
-    int rc = ensure_partition(ctx, st, log->occurred_at, err);
+    int rc = hf_pool_ensure_log_partition(ctx, log->occurred_at, err);
     if (rc)
         return rc;
     char ts[40];
@@ -446,6 +407,5 @@ const struct hf_pool_def hf_pool_adherence = {
     .begin = begin,
     .handle = handle,
     .before_commit = before_commit,
-    .after_commit = after_commit,
     .fini = fini,
 };

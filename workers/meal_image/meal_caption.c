@@ -22,6 +22,9 @@ void meal_name_normalise(const char *in, char *out, size_t outsz)
             gap = true;
         }
     }
+    /* A cut right after a gap leaves a trailing space (found by tests/fuzz). */
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
     out[o] = '\0';
 }
 
