@@ -11,6 +11,9 @@
 #include "hf_time.h"
 
 #define DAY_US (86400LL * 1000000)
+/* Weeks an adherence range's version may sum: a range of up to 92 days
+ * (intake's limit) meets at most 15 weeks from from-6; a little room. */
+#define MAX_WEEKS 17
 
 static const struct {
     enum hf_cache_entity entity;
@@ -96,6 +99,20 @@ int hf_cache_version_key(enum hf_cache_entity entity, int64_t id, const char *na
     return rc ? rc : append(out, outsz, NULL, ":ver");
 }
 
+/* The Monday on or before day (day 0, 1970-01-01, was a Thursday). */
+static int32_t monday_of(int32_t day)
+{
+    return day - ((day + 3) % 7 + 7) % 7;
+}
+
+int hf_cache_week_version_key(int64_t program, int32_t day, char *out, size_t outsz)
+{
+    int rc = hf_cache_version_key(HF_CACHE_PROGRAM, program, NULL, out, outsz);
+    char monday[16];
+    hf_time_format_date((int64_t)monday_of(day) * DAY_US, monday, sizeof monday);
+    return rc ? rc : append(out, outsz, NULL, ":w:%s", monday);
+}
+
 static bool sub_ok(const char *sub)
 {
     static const char *const known[] = { "cycle", "symptoms", "energy", "mood" };
@@ -177,32 +194,58 @@ int hf_cache_ratelimit_key(const char *scope, int64_t id, const char *what, char
 
 /* ---------- the scripts ---------- */
 
-/* KEYS[1] the version key; ARGV: value key before and after the version, and
- * an extra key to read ("" for none). Seeds an absent version with the clock
- * in microseconds (see the header). Returns {version, value, extra}. */
+/* KEYS[1] the version key, KEYS[2..] week version keys (adherence: the
+ * version is the exact sum of all, see the header); ARGV: value key before
+ * and after the version, an extra key to read ("" for none), the week
+ * versions' TTL. Seeds an absent version with the clock in microseconds.
+ * Returns {version, value, extra}. */
 static const char *const get_lua =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then\n"
-    "  local t = redis.call('TIME')\n"
-    "  v = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))\n"
-    "  redis.call('SET', KEYS[1], v)\n"
+    "local function seed(k, ttl)\n"
+    "  local v = redis.call('GET', k)\n"
+    "  if not v then\n"
+    "    local t = redis.call('TIME')\n"
+    "    v = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))\n"
+    "    if ttl then redis.call('SET', k, v, 'EX', ttl) else redis.call('SET', k, v) end\n"
+    "  end\n"
+    "  return v\n"
+    "end\n"
+    "local v = seed(KEYS[1], nil)\n"
+    "if #KEYS > 1 then\n"
+    "  local hi, lo = 0, 0\n"
+    "  for i = 1, #KEYS do\n"
+    "    local s = i == 1 and v or seed(KEYS[i], ARGV[4])\n"
+    "    local n = #s\n"
+    "    if n > 9 then\n"
+    "      hi = hi + tonumber(string.sub(s, 1, n - 9))\n"
+    "      lo = lo + tonumber(string.sub(s, n - 8))\n"
+    "    else\n"
+    "      lo = lo + tonumber(s)\n"
+    "    end\n"
+    "  end\n"
+    "  hi = hi + math.floor(lo / 1000000000)\n"
+    "  lo = lo % 1000000000\n"
+    "  if hi > 0 then v = string.format('%.0f%09.0f', hi, lo) else v = string.format('%.0f', lo) end\n"
     "end\n"
     "local extra = false\n"
     "if ARGV[3] ~= '' then extra = redis.call('GET', ARGV[3]) end\n"
     "return {v, redis.call('GET', ARGV[1] .. v .. ARGV[2]), extra}\n";
 
-/* KEYS: ARGV[1] version keys to bump, then changed marks to set to the
- * clock in milliseconds, expiring after ARGV[2] seconds. */
+/* KEYS: ARGV[1] version keys to bump, then ARGV[2] week version keys to bump
+ * (seeded with a TTL of ARGV[4] seconds), then changed marks to set to the
+ * clock in milliseconds, expiring after ARGV[3] seconds. */
 static const char *const invalidate_lua =
     "local t = redis.call('TIME')\n"
     "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local nv = tonumber(ARGV[1])\n"
+    "local nv, nw = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
     "for i = 1, #KEYS do\n"
-    "  if i <= nv then\n"
-    "    if redis.call('EXISTS', KEYS[i]) == 0 then redis.call('SET', KEYS[i], string.format('%.0f', now_us)) end\n"
+    "  if i <= nv + nw then\n"
+    "    if redis.call('EXISTS', KEYS[i]) == 0 then\n"
+    "      if i <= nv then redis.call('SET', KEYS[i], string.format('%.0f', now_us))\n"
+    "      else redis.call('SET', KEYS[i], string.format('%.0f', now_us), 'EX', ARGV[4]) end\n"
+    "    end\n"
     "    redis.call('INCR', KEYS[i])\n"
     "  else\n"
-    "    redis.call('SET', KEYS[i], string.format('%.0f', math.floor(now_us / 1000)), 'EX', ARGV[2])\n"
+    "    redis.call('SET', KEYS[i], string.format('%.0f', math.floor(now_us / 1000)), 'EX', ARGV[3])\n"
     "  end\n"
     "end\n"
     "return #KEYS\n";
@@ -234,7 +277,7 @@ static char *dup_reply(const redisReply *r, size_t *len)
 int hf_cache_get(hf_redis *r, const struct hf_cache_ref *ref, const char *extra_key, uint64_t *version, char **value,
                  size_t *len, char **extra, struct hf_err *err)
 {
-    char nsk[150], vkey[160], before[160], after[128];
+    char nsk[150], vkey[MAX_WEEKS + 1][200], before[160], after[128], week_ttl[16];
     *value = NULL;
     if (extra)
         *extra = NULL;
@@ -244,11 +287,24 @@ int hf_cache_get(hf_redis *r, const struct hf_cache_ref *ref, const char *extra_
     if (rc)
         return rc;
     snprintf(before, sizeof before, "%s:", nsk);
-    snprintf(vkey, sizeof vkey, "%s:ver", nsk);
+    snprintf(vkey[0], sizeof vkey[0], "%s:ver", nsk);
+    const char *keys[MAX_WEEKS + 1] = { vkey[0] };
+    int nkeys = 1;
+    /* Adherence of from..to shows days from..to and weekly summaries
+     * starting from-6..to: it depends on every week meeting from-6..to. */
+    for (int32_t d = ref->kind == HF_CACHE_ADHERENCE ? monday_of(ref->from - 6) : 1, end = ref->to;
+         ref->kind == HF_CACHE_ADHERENCE && d <= end; d += 7) {
+        if (nkeys > MAX_WEEKS)
+            return hf_err_set(err, HF_EINVAL, false, "cache get: an adherence range of more than %d weeks", MAX_WEEKS - 2);
+        hf_cache_week_version_key(ref->id, d, vkey[nkeys], sizeof vkey[nkeys]);
+        keys[nkeys] = vkey[nkeys];
+        nkeys++;
+    }
+    snprintf(week_ttl, sizeof week_ttl, "%d", HF_CACHE_WEEK_VERSION_TTL_S);
     pthread_once(&scripts_once, init_scripts);
-    const char *keys[] = { vkey }, *args[] = { before, after, extra_key ? extra_key : "" };
+    const char *args[] = { before, after, extra_key ? extra_key : "", week_ttl };
     redisReply *rep = NULL;
-    rc = hf_redis_eval(r, &get_script, 1, keys, 3, args, &rep, err);
+    rc = hf_redis_eval(r, &get_script, nkeys, keys, 4, args, &rep, err);
     if (rc)
         return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 || rep->element[0]->type != REDIS_REPLY_STRING) {
@@ -260,7 +316,7 @@ int hf_cache_get(hf_redis *r, const struct hf_cache_ref *ref, const char *extra_
     *version = strtoull(rep->element[0]->str, &end, 10);
     if (errno || *end) {
         freeReplyObject(rep);
-        return hf_err_set(err, HF_EIO, false, "cache version %s of %s is not a number", rep->element[0]->str, vkey);
+        return hf_err_set(err, HF_EIO, false, "cache version %s of %s is not a number", rep->element[0]->str, vkey[0]);
     }
     *value = dup_reply(rep->element[1], len);
     if (extra)
@@ -285,23 +341,33 @@ int hf_cache_invalidate(hf_redis *r, const struct hf_cache_target *targets, int 
 {
     if (n <= 0)
         return 0;
-    int rc = 0, nv = 0, nk = 0;
+    int rc = 0, nv = 0, nw = 0, nk = 0;
     char(*keys)[200] = calloc((size_t)n * 2, sizeof *keys);
     const char **kp = calloc((size_t)n * 2, sizeof *kp);
     if (!keys || !kp) {
         rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
         goto out;
     }
-    for (int i = 0; i < n; i++) {
-        if (hf_cache_version_key(targets[i].entity, targets[i].id, targets[i].name, keys[nk], sizeof keys[nk])) {
-            rc = hf_err_set(err, HF_EINVAL, false, "cache invalidate: bad target %d (id %lld)", i,
-                            (long long)targets[i].id);
-            goto out;
+    /* Whole namespaces first, then weeks: the script tells them by position. */
+    for (int week = 0; week < 2; week++) {
+        for (int i = 0; i < n; i++) {
+            const struct hf_cache_target *t = &targets[i];
+            if (t->has_day != (week == 1))
+                continue;
+            int bad = t->has_day ? t->entity != HF_CACHE_PROGRAM ||
+                                       hf_cache_week_version_key(t->id, t->day, keys[nk], sizeof keys[nk])
+                                 : hf_cache_version_key(t->entity, t->id, t->name, keys[nk], sizeof keys[nk]);
+            if (bad) {
+                rc = hf_err_set(err, HF_EINVAL, false, "cache invalidate: bad target %d (id %lld)", i, (long long)t->id);
+                goto out;
+            }
+            kp[nk] = keys[nk];
+            nk++;
         }
-        kp[nk] = keys[nk];
-        nk++;
+        if (week == 0)
+            nv = nk;
     }
-    nv = nk;
+    nw = nk - nv;
     for (int i = 0; i < n; i++)
         if (targets[i].mark_member > 0) {
             hf_cache_changed_key(targets[i].mark_member, keys[nk], sizeof keys[nk]);
@@ -309,12 +375,14 @@ int hf_cache_invalidate(hf_redis *r, const struct hf_cache_target *targets, int 
             nk++;
         }
     pthread_once(&scripts_once, init_scripts);
-    char a_nv[16], a_ttl[16];
+    char a_nv[16], a_nw[16], a_ttl[16], a_week_ttl[16];
     snprintf(a_nv, sizeof a_nv, "%d", nv);
+    snprintf(a_nw, sizeof a_nw, "%d", nw);
     snprintf(a_ttl, sizeof a_ttl, "%d", kinds[HF_CACHE_INSIGHTS].ttl_s);
-    const char *args[] = { a_nv, a_ttl };
+    snprintf(a_week_ttl, sizeof a_week_ttl, "%d", HF_CACHE_WEEK_VERSION_TTL_S);
+    const char *args[] = { a_nv, a_nw, a_ttl, a_week_ttl };
     redisReply *rep = NULL;
-    rc = hf_redis_eval(r, &invalidate_script, nk, kp, 2, args, &rep, err);
+    rc = hf_redis_eval(r, &invalidate_script, nk, kp, 4, args, &rep, err);
     freeReplyObject(rep);
 out:
     free(keys);

@@ -25,10 +25,25 @@
  *
  * Keys carry a hash tag ({p:7}) so that an entity's keys share a cluster
  * slot, as the scripts, which build value keys from the version they read,
- * require. */
+ * require.
+ *
+ * Adherence is finer grained (001 3.1: "field-level for adherence"; 3.2: a
+ * new log deletes the day's value, not the program's): a log changes one
+ * day, so its invalidation names the day and bumps only that day's WEEK
+ * version, hf:{p:7}:ver:w:<monday>, not the program's. A range's value then
+ * lives under the SUM of the program version and the week versions of every
+ * week that meets from-6..to (the days of the range and the starts of the
+ * weekly summaries it shows). Every component only grows (a bump adds 1, a
+ * re-seed jumps to the clock), so any bump the range depends on raises the
+ * sum and the argument above holds unchanged with the sum as the version;
+ * a bump of another week leaves the sum, and the cached range, alone. The
+ * sum is computed exactly (in two 9-digit halves: Lua's numbers are
+ * doubles). Week versions expire after HF_CACHE_WEEK_VERSION_TTL_S: a
+ * re-seed is above every earlier value, so expiry costs misses only. */
 #ifndef HF_CACHE_H
 #define HF_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +90,12 @@ int hf_cache_ttl_s(enum hf_cache_kind kind);
  * out too small). Pure. */
 int hf_cache_version_key(enum hf_cache_entity entity, int64_t id, const char *name, char *out, size_t outsz);
 
+/* Writes the version key of the week (Monday to Sunday) holding `day`
+ * (days since the epoch) in a program's namespace: "hf:{p:7}:ver:w:2026-11-16".
+ * Returns 0 or HF_EINVAL (program < 1, out too small). Pure. */
+int hf_cache_week_version_key(int64_t program, int32_t day, char *out, size_t outsz);
+#define HF_CACHE_WEEK_VERSION_TTL_S (8 * 86400)
+
 /* Writes the key of a value under version. Returns 0 or HF_EINVAL (bad ref,
  * out too small). Pure. */
 int hf_cache_key(const struct hf_cache_ref *ref, uint64_t version, char *out, size_t outsz);
@@ -93,8 +114,8 @@ int hf_cache_refresh_key(int64_t member_id, char *out, size_t outsz);
  * "read"), or hf:rl:<scope> when id is 0 ("api:usda"). */
 int hf_cache_ratelimit_key(const char *scope, int64_t id, const char *what, char *out, size_t outsz);
 
-/* Reads ref's namespace version (seeding it when absent) and the value under
- * it, in one round trip; also the value of `extra_key` when non-NULL (e.g.
+/* Reads ref's namespace version (seeding it when absent; for ADHERENCE the
+ * sum described above) and the value under it, in one round trip; also the value of `extra_key` when non-NULL (e.g.
  * the changed mark). *value and *extra are malloc'd NUL-terminated texts the
  * caller frees, NULL when absent (a miss). Returns 0 or what hf_redis says
  * (HF_EUNAVAIL when Redis is away). */
@@ -112,6 +133,10 @@ struct hf_cache_target {
     int64_t id;
     const char *name;
     int64_t mark_member; /* > 0: also set this member's changed mark */
+    /* Programs only: bump just the week of `day` (adherence of that day or
+     * of a weekly summary starting that day), not the whole namespace. */
+    bool has_day;
+    int32_t day;
 };
 
 /* Bumps the version of every target and sets the requested changed marks,

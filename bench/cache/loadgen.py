@@ -3,18 +3,20 @@
 
 Sends RATE requests a second for SECONDS seconds from a pool of threads, each
 with its own keep-alive connection: READS percent are GETs of the cached
-endpoints (adherence of the last 7 days, predictions, insights: equal
-shares, members chosen uniformly), the rest POST one log.nutrition event.
+endpoints (adherence, predictions, insights: equal shares, members chosen
+uniformly), the rest POST one log.nutrition event of the last hour. An
+adherence read is the dashboard's last 7 days, or with HISTORY percent
+chance one of the 4 weeks before (a person scrolling back).
 Prints one JSON line: counts, read latency p50/p99 (ms), statuses.
 """
 import http.client, json, sys, threading, time, random, queue
 
 port, key, members_file, rate, seconds, reads_pct = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+history_pct = float(sys.argv[7]) if len(sys.argv) > 7 else 0.0
 people = [tuple(map(int, l.split())) for l in open(members_file) if l.strip()]  # member program
 jobs = queue.Queue()
 lat, statuses, lock = [], {}, threading.Lock()
-today = time.strftime("%Y-%m-%d", time.gmtime())
-week_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 6 * 86400))
+day = lambda back: time.strftime("%Y-%m-%d", time.gmtime(time.time() - back * 86400))
 
 def worker():
     conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
@@ -28,7 +30,8 @@ def worker():
         try:
             if kind == "read":
                 which = random.randrange(3)
-                path = (f"/v1/programs/{program}/adherence?from={week_ago}&to={today}" if which == 0 else
+                back = 7 * random.randint(1, 4) if random.random() * 100 < history_pct else 0
+                path = (f"/v1/programs/{program}/adherence?from={day(back + 6)}&to={day(back)}" if which == 0 else
                         f"/v1/members/{member}/predictions" if which == 1 else f"/v1/members/{member}/insights")
                 conn.request("GET", path, headers=hdr)
             else:

@@ -351,12 +351,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)cls;
     (void)version;
+    /* Every request answers on the second call, GETs too: libmicrohttpd
+     * closes the connection ("Connection: close") after a response queued on
+     * the first call, and an image host that never keeps a connection alive
+     * would make the client pay a TLS handshake per image, which no real
+     * object store does. */
+    struct upload *u = *ctx;
+    if (!u) {
+        *ctx = calloc(1, sizeof *u);
+        return *ctx ? MHD_YES : MHD_NO;
+    }
     if (strcmp(method, "POST") == 0) {
-        struct upload *u = *ctx;
-        if (!u) {
-            *ctx = calloc(1, sizeof *u);
-            return MHD_YES;
-        }
         if (*size) {
             u->body = realloc(u->body, u->len + *size + 1);
             memcpy(u->body + u->len, data, *size);
@@ -369,7 +374,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     unsigned status = MHD_HTTP_OK;
     struct MHD_Response *r = NULL;
     if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/chat/completions") == 0) {
-        struct upload *u = *ctx;
         r = chat(c, u->body ? u->body : "", &status);
     } else if (strcmp(method, "GET") == 0 && strncmp(url, "/img/", 5) == 0) {
         r = image(url + 5, &status);

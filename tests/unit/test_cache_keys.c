@@ -56,6 +56,19 @@ START_TEST(version_and_helper_keys)
     ck_assert_str_eq(k, "hf:{u:5}:ver");
     ck_assert_int_eq(hf_cache_version_key(HF_CACHE_INGREDIENT, 0, "oats", k, sizeof k), 0);
     ck_assert_str_eq(k, "hf:{i:oats}:ver");
+    /* adherence weeks run Monday to Sunday, before the epoch too */
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("2026-11-20"), k, sizeof k), 0); /* a Friday */
+    ck_assert_str_eq(k, "hf:{p:7}:ver:w:2026-11-16");
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("2026-11-16"), k, sizeof k), 0); /* the Monday itself */
+    ck_assert_str_eq(k, "hf:{p:7}:ver:w:2026-11-16");
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("2026-11-22"), k, sizeof k), 0); /* its Sunday */
+    ck_assert_str_eq(k, "hf:{p:7}:ver:w:2026-11-16");
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("2026-11-23"), k, sizeof k), 0);
+    ck_assert_str_eq(k, "hf:{p:7}:ver:w:2026-11-23");
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("1969-12-31"), k, sizeof k), 0);
+    ck_assert_str_eq(k, "hf:{p:7}:ver:w:1969-12-29");
+    ck_assert_int_eq(hf_cache_week_version_key(0, day("2026-11-20"), k, sizeof k), HF_EINVAL);
+    ck_assert_int_eq(hf_cache_week_version_key(7, day("2026-11-20"), k, 20), HF_EINVAL);
     ck_assert_int_eq(hf_cache_changed_key(12, k, sizeof k), 0);
     ck_assert_str_eq(k, "hf:{m:12}:changed");
     ck_assert_int_eq(hf_cache_refresh_key(12, k, sizeof k), 0);

@@ -32,12 +32,16 @@ struct state {
     int n_names, cap_names;
     int64_t *warm; /* members to warm */
     int n_warm, cap_warm;
+    int64_t *hot; /* programs whose dashboard range was cached before the bump */
+    int n_hot, cap_hot;
 };
 
 struct invalidation {
     const char *entity;
     int64_t entity_id;
     const char *kind;
+    int32_t date; /* days since the epoch */
+    bool has_date;
 };
 
 struct warm_job {
@@ -68,20 +72,19 @@ static int add_id(int64_t **v, int *n, int *cap, int64_t id, struct hf_err *err)
     return 0;
 }
 
-static int add_target(struct state *st, enum hf_cache_entity e, int64_t id, const char *name, int64_t mark,
+/* day < 0: the whole namespace; else (programs) the week of that day. */
+static int add_target(struct state *st, enum hf_cache_entity e, int64_t id, const char *name, int32_t day,
                       struct hf_err *err)
 {
     for (int i = 0; i < st->n_targets; i++) {
-        struct hf_cache_target *t = &st->targets[i];
-        if (t->entity == e && t->id == id && (e != HF_CACHE_INGREDIENT || strcmp(t->name, name) == 0)) {
-            if (mark)
-                t->mark_member = mark;
+        const struct hf_cache_target *t = &st->targets[i];
+        if (t->entity == e && t->id == id && (e != HF_CACHE_INGREDIENT || strcmp(t->name, name) == 0) &&
+            t->has_day == (day >= 0) && (day < 0 || t->day == day))
             return 0;
-        }
     }
     if (grow((void **)&st->targets, &st->cap_targets, st->n_targets, sizeof *st->targets))
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    st->targets[st->n_targets++] = (struct hf_cache_target){ e, id, name, mark };
+    st->targets[st->n_targets++] = (struct hf_cache_target){ e, id, name, 0, day >= 0, day >= 0 ? day : 0 };
     return 0;
 }
 
@@ -110,7 +113,7 @@ static void begin(void *arg)
     for (int i = 0; i < st->n_names; i++)
         free(st->names[i]);
     st->n_names = 0;
-    st->n_targets = st->n_mark = st->n_ingr = st->n_warm = 0;
+    st->n_targets = st->n_mark = st->n_ingr = st->n_warm = st->n_hot = 0;
 }
 
 static void fini(void *arg)
@@ -123,6 +126,7 @@ static void fini(void *arg)
     free(st->ingredients);
     free(st->names);
     free(st->warm);
+    free(st->hot);
     free(st);
 }
 
@@ -140,25 +144,31 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     }
     if (strcmp(msg->schema->name, "cache.invalidate") != 0)
         return 0; /* another pool's message on a shared topic */
-    struct invalidation inv;
+    struct invalidation inv = { 0 };
     const struct hf_bind bind[] = {
         HF_BIND(struct invalidation, entity, HF_B_STR),
         HF_BIND(struct invalidation, entity_id, HF_B_INT),
         HF_BIND(struct invalidation, kind, HF_B_STR),
+        HF_BIND_OPT(struct invalidation, date, HF_B_DATE, has_date),
     };
-    int rc = hf_doc_bind(msg->doc, bind, 3, &inv, err);
+    int rc = hf_doc_bind(msg->doc, bind, 4, &inv, err);
     if (rc)
         return rc;
     if (strcmp(inv.entity, "program") == 0) {
         /* New logs (kind adherence) also make the member's insights stale. */
         if (strcmp(inv.kind, "adherence") == 0)
             rc = add_id(&st->programs_to_mark, &st->n_mark, &st->cap_mark, inv.entity_id, err);
-        return rc ? rc : add_target(st, HF_CACHE_PROGRAM, inv.entity_id, NULL, 0, err);
+        /* A day of adherence (or a weekly summary starting that day) changed:
+         * only ranges meeting its week are stale (hf_cache.h). Anything else
+         * of the program: its whole namespace. */
+        bool one_day = inv.has_date && inv.date >= 0 &&
+                       (strcmp(inv.kind, "adherence") == 0 || strcmp(inv.kind, "adherence_weekly") == 0);
+        return rc ? rc : add_target(st, HF_CACHE_PROGRAM, inv.entity_id, NULL, one_day ? inv.date : -1, err);
     }
     if (strcmp(inv.entity, "member") == 0)
-        return add_target(st, HF_CACHE_MEMBER, inv.entity_id, NULL, 0, err);
+        return add_target(st, HF_CACHE_MEMBER, inv.entity_id, NULL, -1, err);
     if (strcmp(inv.entity, "user") == 0)
-        return add_target(st, HF_CACHE_USER, inv.entity_id, NULL, 0, err);
+        return add_target(st, HF_CACHE_USER, inv.entity_id, NULL, -1, err);
     return add_id(&st->ingredients, &st->n_ingr, &st->cap_ingr, inv.entity_id, err); /* the schema allows no other */
 }
 
@@ -195,9 +205,15 @@ static int lookup(hf_pool_ctx *ctx, struct state *st, const char *sql, const int
     return rc;
 }
 
+/* The program's targets (added by handle) also set its member's mark. */
 static int mark_row(struct state *st, const char *program, const char *member, struct hf_err *err)
 {
-    return add_target(st, HF_CACHE_PROGRAM, strtoll(program, NULL, 10), NULL, strtoll(member, NULL, 10), err);
+    (void)err;
+    int64_t p = strtoll(program, NULL, 10);
+    for (int i = 0; i < st->n_targets; i++)
+        if (st->targets[i].entity == HF_CACHE_PROGRAM && st->targets[i].id == p)
+            st->targets[i].mark_member = strtoll(member, NULL, 10);
+    return 0;
 }
 
 static int name_row(struct state *st, const char *id, const char *name, struct hf_err *err)
@@ -209,7 +225,7 @@ static int name_row(struct state *st, const char *id, const char *name, struct h
     if (!copy)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     st->names[st->n_names++] = copy;
-    return add_target(st, HF_CACHE_INGREDIENT, 0, copy, 0, err);
+    return add_target(st, HF_CACHE_INGREDIENT, 0, copy, -1, err);
 }
 
 /* Loads one value into the cache unless it is there; Redis away is an
@@ -224,6 +240,53 @@ static int warm_one(hf_pool_ctx *ctx, struct state *st, const struct hf_cache_re
         return 0;
     if (rc == 0 && degraded)
         return hf_err_set(err, HF_EUNAVAIL, true, "Redis is away: cannot warm the cache");
+    return rc;
+}
+
+/* The range the dashboard shows by default: the program's last 7 days. */
+static struct hf_cache_ref dashboard(int64_t program_id)
+{
+    int32_t today = (int32_t)(hf_time_now_us() / DAY_US);
+    return (struct hf_cache_ref){ .kind = HF_CACHE_ADHERENCE, .id = program_id, .from = today - (WARM_DAYS - 1),
+                                  .to = today };
+}
+
+/* Before the bumps: the programs whose dashboard range is cached now, i.e.
+ * read in the last 5 minutes (its TTL). After the bumps, refresh() puts their
+ * new values back, so the dashboard's next read is a hit (001 3.2 allows
+ * write-through). Programs nobody reads are not recomputed. */
+static int find_hot(struct state *st, struct hf_err *err)
+{
+    for (int i = 0; i < st->n_targets; i++) {
+        const struct hf_cache_target *t = &st->targets[i];
+        if (t->entity != HF_CACHE_PROGRAM)
+            continue;
+        struct hf_cache_ref ref = dashboard(t->id);
+        uint64_t version;
+        char *value = NULL;
+        int rc = hf_cache_get(st->redis, &ref, NULL, &version, &value, NULL, NULL, err);
+        bool cached = value != NULL;
+        free(value);
+        if (rc == 0 && cached)
+            rc = add_id(&st->hot, &st->n_hot, &st->cap_hot, t->id, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* After the bumps, through the same cache-aside read as the intake: the
+ * version is read after the bump and the query runs after the writer's
+ * commit (the message was produced after it), so the value stored is the
+ * new one, under the live version; a bump of a week the range does not
+ * meet left it cached, and this costs one Redis call. */
+static int refresh(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < st->n_hot && rc == 0; i++) {
+        struct hf_cache_ref ref = dashboard(st->hot[i]);
+        rc = warm_one(ctx, st, &ref, err);
+    }
     return rc;
 }
 
@@ -243,10 +306,8 @@ static int warm_member(hf_pool_ctx *ctx, struct state *st, int64_t member_id, st
     rc = hf_pg_exec(hf_pool_pg(ctx),
                     "SELECT id FROM care_programs WHERE member_id = $1 AND status = 'ACTIVE' AND deleted_at IS NULL",
                     1, params, &res, err);
-    int32_t today = (int32_t)(hf_time_now_us() / DAY_US);
     for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
-        struct hf_cache_ref adh = { .kind = HF_CACHE_ADHERENCE, .id = strtoll(PQgetvalue(res, r, 0), NULL, 10),
-                                    .from = today - (WARM_DAYS - 1), .to = today };
+        struct hf_cache_ref adh = dashboard(strtoll(PQgetvalue(res, r, 0), NULL, 10));
         rc = warm_one(ctx, st, &adh, err);
     }
     PQclear(res);
@@ -264,7 +325,11 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
     /* The bumps go out before this batch's offsets are stored: a failure
      * here (Redis away) rewinds the batch and it is retried, never skipped. */
     if (rc == 0)
+        rc = find_hot(st, err);
+    if (rc == 0)
         rc = hf_cache_invalidate(st->redis, st->targets, st->n_targets, err);
+    if (rc == 0)
+        rc = refresh(ctx, st, err);
     for (int i = 0; rc == 0 && i < st->n_warm; i++)
         rc = warm_member(ctx, st, st->warm[i], err);
     return rc;

@@ -1,5 +1,6 @@
 /* The meal_analyze pool (stage 2 of meal_image.c): photo or caption to
  * nutrients, written into the PROCESSING row. */
+#include <assert.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "hf_time.h"
 #include "meal_analyzer.h"
 #include "meal_caption.h"
+#include "meal_foods.h"
 #include "meal_plate.h"
 
 #define CAPTION_CONFIDENCE 0.3 /* a caption names foods but rarely weighs them */
@@ -30,32 +32,68 @@ static const struct hf_bind JOB_BIND[] = {
 };
 #define N_JOB_BIND (sizeof JOB_BIND / sizeof JOB_BIND[0])
 
+/* One message of the attempt: handle() records it, before_commit() writes
+ * it with the rest of the batch. */
+struct pending {
+    const struct meal_job *job;
+    char log_event_id[64];
+    int64_t program_id, logged_at;
+    bool has_program;
+};
+
 /* The batch's analyses, by the job message's event_id; kept across begin()
  * (a batch may be attempted several times) until the next prepare. */
 struct analyze_state {
     meal_analyzer *analyzer;
+    meal_foods *foods;
     struct meal_job *jobs;
     char (*ids)[37];
-    int n, cap, cursor;
+    struct pending *pend; /* this attempt's messages, n_pend of them */
+    int n, cap, cursor, n_pend;
 };
+
+static void forget_jobs(struct analyze_state *st)
+{
+    for (int i = 0; i < st->n; i++) {
+        free((char *)st->jobs[i].image_url);
+        free((char *)st->jobs[i].caption);
+    }
+    st->n = 0;
+    st->cursor = 0;
+    st->n_pend = 0;
+}
+
+static void analyze_fini(void *arg)
+{
+    struct analyze_state *st = arg;
+    forget_jobs(st);
+    free(st->jobs);
+    free(st->ids);
+    free(st->pend);
+    meal_foods_free(st->foods);
+    meal_analyzer_free(st->analyzer);
+    free(st);
+    curl_global_cleanup();
+}
 
 static int analyze_init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return hf_err_set(err, HF_EIO, false, "curl could not start (curl_global_init failed)");
     struct analyze_state *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!st) {
+        curl_global_cleanup();
         return hf_err_set(err, HF_ENOMEM, false, "out of memory");
-    int rc = meal_analyzer_new(hf_pool_config(ctx), &st->analyzer, err);
-    if (rc) {
-        free(st);
-        return rc;
     }
+    st->foods = meal_foods_new();
+    int rc = st->foods ? meal_analyzer_new(hf_pool_config(ctx), &st->analyzer, err)
+                       : hf_err_set(err, HF_ENOMEM, false, "out of memory");
     const struct hf_schema *s = hf_schema_latest(hf_pool_schemas(ctx), "job.meal_analyze");
-    rc = s ? hf_bind_check(s, JOB_BIND, N_JOB_BIND, err) : hf_err_set(err, HF_ECONFLICT, false, "no job.meal_analyze schema");
+    if (rc == 0)
+        rc = s ? hf_bind_check(s, JOB_BIND, N_JOB_BIND, err)
+               : hf_err_set(err, HF_ECONFLICT, false, "no job.meal_analyze schema");
     if (rc) {
-        meal_analyzer_free(st->analyzer);
-        free(st);
+        analyze_fini(st);
         return rc;
     }
     const struct hf_config *cfg = hf_pool_config(ctx);
@@ -66,27 +104,6 @@ static int analyze_init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
     return 0;
 }
 
-static void forget_jobs(struct analyze_state *st)
-{
-    for (int i = 0; i < st->n; i++) {
-        free((char *)st->jobs[i].image_url);
-        free((char *)st->jobs[i].caption);
-    }
-    st->n = 0;
-    st->cursor = 0;
-}
-
-static void analyze_fini(void *arg)
-{
-    struct analyze_state *st = arg;
-    forget_jobs(st);
-    free(st->jobs);
-    free(st->ids);
-    meal_analyzer_free(st->analyzer);
-    free(st);
-    curl_global_cleanup();
-}
-
 static int grow(struct analyze_state *st, int n, struct hf_err *err)
 {
     if (n <= st->cap)
@@ -95,9 +112,12 @@ static int grow(struct analyze_state *st, int n, struct hf_err *err)
     if (jobs)
         st->jobs = jobs;
     char(*ids)[37] = jobs ? realloc(st->ids, (size_t)n * sizeof *ids) : NULL;
-    if (!jobs || !ids)
+    if (ids)
+        st->ids = ids;
+    struct pending *pend = ids ? realloc(st->pend, (size_t)n * sizeof *pend) : NULL;
+    if (!pend)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    st->ids = ids;
+    st->pend = pend;
     st->cap = n;
     return 0;
 }
@@ -135,7 +155,9 @@ static int analyze_prepare(hf_pool_ctx *ctx, void *arg, const struct hf_msg *con
 
 static void analyze_begin(void *arg)
 {
-    ((struct analyze_state *)arg)->cursor = 0;
+    struct analyze_state *st = arg;
+    st->cursor = 0;
+    st->n_pend = 0;
 }
 
 /* Handle sees the batch in prepare's order, so the cursor usually hits. */
@@ -151,80 +173,36 @@ static const struct meal_job *find_job(struct analyze_state *st, const char *eve
     return NULL;
 }
 
-/* "{"a","b"}": names are normalised (letters, digits, spaces), so quoting
- * them is enough. */
-static void text_array(char (*names)[MEAL_NAME_MAX], int n, char *out, size_t outsz)
+/* Every name the job's result may be priced with: the model's items and the
+ * caption's foods (the caption is the fallback of a plate the table does
+ * not know). */
+static int want_names(meal_foods *foods, const struct meal_job *job, struct hf_err *err)
 {
-    size_t o = 0;
-    o += (size_t)snprintf(out + o, outsz - o, "{");
-    for (int i = 0; i < n && o < outsz; i++)
-        o += (size_t)snprintf(out + o, outsz - o, "%s\"%s\"", i ? "," : "", names[i]);
-    if (o < outsz)
-        snprintf(out + o, outsz - o, "}");
+    int rc = 0;
+    if (job->outcome == MEAL_VISION_OK)
+        for (int i = 0; i < job->est.n && rc == 0; i++)
+            rc = meal_foods_want(foods, job->est.items[i].name, err);
+    struct meal_portion portions[MEAL_PORTIONS_MAX];
+    int n = 0;
+    if (job->caption && meal_caption_parse(job->caption, portions, MEAL_PORTIONS_MAX, &n) == 0)
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = meal_foods_want(foods, portions[i].name, err);
+    return rc;
 }
 
-/* The table's row for each item's name (as written, or its singular), by
- * food name first, then by alias. foods[i].unit_grams are new references the
- * caller decrefs. */
-static int lookup_foods(hf_pool_ctx *ctx, const struct meal_item *items, int n, struct meal_food *foods,
-                        struct hf_err *err)
-{
-    char names[MEAL_PORTIONS_MAX][MEAL_NAME_MAX], singular[MEAL_PORTIONS_MAX][MEAL_NAME_MAX];
-    for (int i = 0; i < n; i++) {
-        meal_name_normalise(items[i].asked, names[i], sizeof names[i]);
-        meal_name_singular(names[i], singular[i], sizeof singular[i]);
-    }
-    char a1[MEAL_PORTIONS_MAX * (MEAL_NAME_MAX + 3) + 3], a2[sizeof a1];
-    text_array(names, n, a1, sizeof a1);
-    text_array(singular, n, a2, sizeof a2);
-    const char *params[] = { a1, a2 };
-    PGresult *res = NULL;
-    int rc = hf_pg_exec(hf_pool_pg(ctx),
-                        "SELECT q.i, f.name, coalesce(f.fdc_id, 0), f.kcal, f.protein_g, f.carbs_g, f.fat_g, f.fiber_g,"
-                        " f.sugars_g, f.unit_grams::text"
-                        " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(name, singular, i)"
-                        " JOIN LATERAL (SELECT * FROM ("
-                        "   SELECT 0 AS rank, foods.* FROM foods WHERE name IN (q.name, q.singular)"
-                        "   UNION ALL SELECT 1, foods.* FROM food_aliases a JOIN foods ON foods.id = a.food_id"
-                        "   WHERE a.alias IN (q.name, q.singular)) c ORDER BY rank LIMIT 1) f ON true",
-                        2, params, &res, err);
-    if (rc)
-        return rc;
-    memset(foods, 0, (size_t)n * sizeof *foods);
-    for (int r = 0; r < PQntuples(res); r++) {
-        int i = atoi(PQgetvalue(res, r, 0)) - 1;
-        if (i < 0 || i >= n)
-            continue;
-        struct meal_food *f = &foods[i];
-        f->found = true;
-        snprintf(f->name, sizeof f->name, "%s", PQgetvalue(res, r, 1));
-        f->fdc_id = atoll(PQgetvalue(res, r, 2));
-        for (int k = 0; k < MEAL_NUTRIENTS; k++)
-            f->per100[k] = atof(PQgetvalue(res, r, 3 + k));
-        f->unit_grams = json_loads(PQgetvalue(res, r, 9), 0, NULL);
-    }
-    PQclear(res);
-    return 0;
-}
-
-static json_t *price(hf_pool_ctx *ctx, const struct meal_item *items, int n, const char *source, double confidence,
-                     char *why, size_t whysz, struct hf_err *err, int *rc)
+static json_t *price(const meal_foods *table, const struct meal_item *items, int n, const char *source,
+                     double confidence, char *why, size_t whysz)
 {
     struct meal_food foods[MEAL_PORTIONS_MAX];
-    *rc = lookup_foods(ctx, items, n, foods, err);
-    if (*rc)
-        return NULL;
-    json_t *out = meal_plate_build(items, foods, n, source, confidence, why, whysz);
     for (int i = 0; i < n; i++)
-        json_decref(foods[i].unit_grams);
-    return out;
+        foods[i] = meal_foods_find(table, items[i].asked);
+    return meal_plate_build(items, foods, n, source, confidence, why, whysz);
 }
 
 /* The result fields for one log: VERIFIED with nutrients from the photo, or
  * from the caption when the photo gave nothing usable, or FAILED with a
- * reason for a person. *status gets which. */
-static json_t *result_of(hf_pool_ctx *ctx, const struct meal_job *job, const struct job_ref *j, const char **status,
-                         struct hf_err *err, int *rc)
+ * reason for a person. *status gets which; NULL when out of memory. */
+static json_t *result_of(const meal_foods *table, const struct meal_job *job, const char **status)
 {
     char vision_why[300] = "", caption_why[200] = "";
     json_t *out = NULL;
@@ -235,16 +213,14 @@ static json_t *result_of(hf_pool_ctx *ctx, const struct meal_job *job, const str
             items[i].qty = job->est.items[i].grams;
             items[i].unit = "g";
         }
-        out = price(ctx, items, job->est.n, "vision", job->est.confidence, vision_why, sizeof vision_why, err, rc);
-        if (*rc)
-            return NULL;
+        out = price(table, items, job->est.n, "vision", job->est.confidence, vision_why, sizeof vision_why);
     } else {
         snprintf(vision_why, sizeof vision_why, "%s", job->why);
     }
-    if (!out && j->has_caption) {
+    if (!out && job->caption) {
         struct meal_portion portions[MEAL_PORTIONS_MAX];
         int n = 0;
-        if (meal_caption_parse(j->caption, portions, MEAL_PORTIONS_MAX, &n) != 0)
+        if (meal_caption_parse(job->caption, portions, MEAL_PORTIONS_MAX, &n) != 0)
             snprintf(caption_why, sizeof caption_why, "the caption lists more than %d foods", MEAL_PORTIONS_MAX);
         else if (n == 0)
             snprintf(caption_why, sizeof caption_why, "the caption names no food");
@@ -253,47 +229,65 @@ static json_t *result_of(hf_pool_ctx *ctx, const struct meal_job *job, const str
             items[i].qty = portions[i].qty;
             items[i].unit = portions[i].unit;
         }
-        if (!caption_why[0]) {
-            out = price(ctx, items, n, "caption", CAPTION_CONFIDENCE, caption_why, sizeof caption_why, err, rc);
-            if (*rc)
-                return NULL;
-        }
+        if (!caption_why[0])
+            out = price(table, items, n, "caption", CAPTION_CONFIDENCE, caption_why, sizeof caption_why);
     }
     *status = out ? "VERIFIED" : "FAILED";
     if (!out) {
         char reason[600];
         snprintf(reason, sizeof reason, "The meal could not be analysed: %s%s%s.", vision_why,
-                 j->has_caption ? "; from the caption: " : "; and there is no caption to read instead",
-                 j->has_caption ? caption_why : "");
+                 job->caption ? "; from the caption: " : "; and there is no caption to read instead",
+                 job->caption ? caption_why : "");
         out = json_pack("{s:s}", "reason", reason);
     } else if (job->outcome != MEAL_VISION_OK || strcmp(json_string_value(json_object_get(out, "source")), "caption") == 0) {
         /* Caption-based: say why the photo was not used. */
         json_object_set_new(out, "vision_error", json_string(vision_why));
     }
-    if (!out)
-        *rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
     return out;
 }
 
-static int emit_followups(hf_pool_ctx *ctx, const struct job_ref *j, struct hf_err *err)
+/* A program day whose adherence and cache a verified meal changed. */
+struct followup {
+    int64_t program_id;
+    char date[16];
+};
+
+static int by_program_day(const void *a, const void *b)
 {
-    char date[16], at[40];
-    hf_time_format_date(j->logged_at, date, sizeof date);
+    const struct followup *x = a, *y = b;
+    if (x->program_id != y->program_id)
+        return x->program_id < y->program_id ? -1 : 1;
+    return strcmp(x->date, y->date);
+}
+
+/* One recalculation and one invalidation per program day of the batch, not
+ * per photo: both recompute or drop the whole day, after the commit. */
+static int emit_followups(hf_pool_ctx *ctx, struct followup *days, int n, struct hf_err *err)
+{
+    qsort(days, (size_t)n, sizeof *days, by_program_day);
+    char at[40];
     hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    json_t *recalc = json_pack("{s:I, s:s}", "program_id", (json_int_t)j->program_id, "date", date);
-    json_t *inval = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id", (json_int_t)j->program_id,
-                              "kind", "adherence", "date", date, "at", at);
-    int rc = recalc && inval ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (i > 0 && by_program_day(&days[i - 1], &days[i]) == 0)
+            continue;
+        json_t *recalc = json_pack("{s:I, s:s}", "program_id", (json_int_t)days[i].program_id, "date", days[i].date);
+        json_t *inval = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id",
+                                  (json_int_t)days[i].program_id, "kind", "adherence", "date", days[i].date, "at", at);
+        rc = recalc && inval ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
                              : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    if (rc == 0)
-        rc = hf_pool_emit(ctx, "cache.invalidate", inval, err);
-    json_decref(recalc);
-    json_decref(inval);
+        if (rc == 0)
+            rc = hf_pool_emit(ctx, "cache.invalidate", inval, err);
+        json_decref(recalc);
+        json_decref(inval);
+    }
     return rc;
 }
 
+/* Records the message for before_commit, which writes the whole batch. */
 static int analyze_handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct hf_err *err)
 {
+    (void)ctx;
     struct analyze_state *st = arg;
     if (strcmp(msg->schema->name, "job.meal_analyze") != 0)
         return 0;
@@ -304,37 +298,95 @@ static int analyze_handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg,
     const struct meal_job *job = find_job(st, msg->event_id);
     if (!job) /* prepare saw every message of the batch: a bug, not bad input */
         return hf_err_set(err, HF_EINVAL, true, "no analysis prepared for job %s", msg->event_id);
-    const char *status = NULL;
-    json_t *result = result_of(ctx, job, &j, &status, err, &rc);
-    if (!result)
-        return rc;
-    char *text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    json_decref(result);
-    if (!text)
-        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    char at[40];
-    hf_time_format_rfc3339(j.logged_at, at, sizeof at);
-    const char *params[] = { j.log_event_id, at, text, status };
-    PGresult *res = NULL;
-    /* Never downgrade: a replayed or duplicated job finds a VERIFIED row and
-     * leaves it as it is. The status after the statement says whether the
-     * follow-ups are due (again, on a replay: they may not have been sent). */
-    rc = hf_pg_exec(hf_pool_pg(ctx),
-                    "WITH u AS (UPDATE daily_logs SET payload = payload || $3::jsonb, status = $4, updated_at = now()"
-                    "  WHERE event_id = $1 AND logged_at = $2 AND status <> 'VERIFIED' AND deleted_at IS NULL"
-                    "  RETURNING status)"
-                    " SELECT coalesce((SELECT status FROM u), (SELECT status FROM daily_logs WHERE event_id = $1"
-                    "  AND logged_at = $2 AND deleted_at IS NULL))",
-                    4, params, &res, err);
-    free(text);
+    assert(st->n_pend < st->n); /* at most one record per prepared job and attempt */
+    struct pending *p = &st->pend[st->n_pend++];
+    p->job = job;
+    snprintf(p->log_event_id, sizeof p->log_event_id, "%s", j.log_event_id);
+    p->logged_at = j.logged_at;
+    p->program_id = j.program_id;
+    p->has_program = j.has_program;
+    return 0;
+}
+
+/* The batch's rows as one JSON array [{e, at, p, s}] for the bulk update;
+ * NULL when out of memory. Caller frees. */
+static char *batch_rows(struct analyze_state *st)
+{
+    json_t *rows = json_array();
+    for (int i = 0; rows && i < st->n_pend; i++) {
+        const struct pending *p = &st->pend[i];
+        const char *status = NULL;
+        json_t *result = result_of(st->foods, p->job, &status);
+        char at[40];
+        hf_time_format_rfc3339(p->logged_at, at, sizeof at);
+        json_t *row = result ? json_pack("{s:s, s:s, s:o, s:s}", "e", p->log_event_id, "at", at, "p", result, "s", status)
+                             : NULL;
+        if (!row || json_array_append_new(rows, row) != 0) {
+            json_decref(rows);
+            rows = NULL;
+        }
+    }
+    char *text = rows ? json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(rows);
+    return text;
+}
+
+/* The batch's writes in two statements, whatever its size: the food rows of
+ * every name (meal_foods), then one UPDATE of every log. Per log as before:
+ * `payload || result` and the status, never touching a VERIFIED row (a
+ * replayed or duplicated job changes nothing); the status after the
+ * statement says whether the follow-ups are due (again, on a replay: they
+ * may not have been sent). */
+static int analyze_before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
+{
+    struct analyze_state *st = arg;
+    if (st->n_pend == 0)
+        return 0;
+    meal_foods_reset(st->foods);
+    int rc = 0;
+    for (int i = 0; i < st->n_pend && rc == 0; i++)
+        rc = want_names(st->foods, st->pend[i].job, err);
+    if (rc == 0)
+        rc = meal_foods_load(st->foods, hf_pool_pg(ctx), err);
     if (rc)
         return rc;
-    bool verified = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "VERIFIED") == 0;
-    if (PQntuples(res) == 1 && PQgetisnull(res, 0, 0))
-        hf_log(HF_LOG_WARN, j.log_event_id, "no daily_logs row for this meal photo (deleted?); result dropped");
+    char *rows = batch_rows(st);
+    if (!rows)
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    const char *params[] = { rows };
+    PGresult *res = NULL;
+    rc = hf_pg_exec(hf_pool_pg(ctx),
+                    "WITH v AS (SELECT x.i, (x.r->>'e')::uuid AS e, (x.r->>'at')::timestamptz AS at, x.r->'p' AS p,"
+                    "  x.r->>'s' AS s FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(r, i)),"
+                    " u AS (UPDATE daily_logs d SET payload = d.payload || v.p, status = v.s, updated_at = now()"
+                    "  FROM v WHERE d.event_id = v.e AND d.logged_at = v.at AND d.status <> 'VERIFIED'"
+                    "  AND d.deleted_at IS NULL RETURNING d.event_id, d.logged_at, d.status)"
+                    " SELECT v.i, coalesce(u.status, d.status) FROM v"
+                    " LEFT JOIN u ON u.event_id = v.e AND u.logged_at = v.at"
+                    " LEFT JOIN daily_logs d ON d.event_id = v.e AND d.logged_at = v.at AND d.deleted_at IS NULL"
+                    " ORDER BY v.i",
+                    1, params, &res, err);
+    free(rows);
+    if (rc)
+        return rc;
+    struct followup *days = malloc((size_t)st->n_pend * sizeof *days);
+    int n_days = 0;
+    for (int r = 0; days && r < PQntuples(res); r++) {
+        long i = strtol(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (i < 0 || i >= st->n_pend)
+            continue;
+        const struct pending *p = &st->pend[i];
+        if (PQgetisnull(res, r, 1)) {
+            hf_log(HF_LOG_WARN, p->log_event_id, "no daily_logs row for this meal photo (deleted?); result dropped");
+        } else if (strcmp(PQgetvalue(res, r, 1), "VERIFIED") == 0 && p->has_program) {
+            days[n_days].program_id = p->program_id;
+            hf_time_format_date(p->logged_at, days[n_days].date, sizeof days[n_days].date);
+            n_days++;
+        }
+    }
     PQclear(res);
-    if (verified && j.has_program)
-        rc = emit_followups(ctx, &j, err);
+    rc = days ? emit_followups(ctx, days, n_days, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    free(days);
     return rc;
 }
 
@@ -347,5 +399,6 @@ const struct hf_pool_def hf_pool_meal_analyze = {
     .prepare = analyze_prepare,
     .begin = analyze_begin,
     .handle = analyze_handle,
+    .before_commit = analyze_before_commit,
     .fini = analyze_fini,
 };

@@ -27,7 +27,9 @@ struct meal_analyzer {
     struct curl_slist *provider_headers;
 };
 
-enum phase { PH_FETCH, PH_ASK, PH_WAIT_ASK, PH_DONE };
+/* PH_READY: fetched and checked, the request built, waiting for one of the
+ * concurrency's places at the model. */
+enum phase { PH_FETCH, PH_READY, PH_ASK, PH_WAIT_ASK, PH_DONE };
 
 struct slot {
     meal_analyzer *a;
@@ -273,7 +275,7 @@ static void on_fetched(struct slot *s, CURLcode rc)
         finish(s, MEAL_VISION_FAILED, "out of memory while preparing the vision request%s", "");
         return;
     }
-    start_ask(s);
+    s->phase = PH_READY;
 }
 
 static void on_answer(struct slot *s, CURLcode rc)
@@ -336,9 +338,20 @@ void meal_analyzer_run(meal_analyzer *a, struct meal_job *jobs, int n)
         }
         return;
     }
-    int next = 0, active = 0, done = 0;
+    /* Two limits of `concurrency` each: calls at the model, and jobs staged
+     * for it (fetching, fetched, or waiting to retry). The fetches run ahead
+     * of the calls, so a call ending hands its place to a photo already in
+     * memory: the model sees `concurrency` calls at all times, not calls
+     * separated by image downloads. Memory: at most 2 x concurrency images. */
+    const int conc = a->cfg.meal_concurrency;
+    int next = 0, done = 0, lo = 0; /* slots[0..lo) are all done */
     while (done < n) {
-        while (active < a->cfg.meal_concurrency && next < n) {
+        int asking = 0, staged = 0;
+        for (int i = lo; i < next; i++) {
+            asking += slots[i].phase == PH_ASK;
+            staged += slots[i].phase == PH_FETCH || slots[i].phase == PH_READY || slots[i].phase == PH_WAIT_ASK;
+        }
+        while (staged < conc && next < n) {
             struct slot *s = &slots[next];
             s->a = a;
             s->job = &jobs[next++];
@@ -349,16 +362,19 @@ void meal_analyzer_run(meal_analyzer *a, struct meal_job *jobs, int n)
                 finish(s, MEAL_VISION_FAILED, "out of memory%s", "");
             else
                 start_job(s);
-            active++;
+            staged++;
         }
         int64_t t = now_ms(), wake = t + 100;
-        for (int i = 0; i < next; i++)
-            if (slots[i].phase == PH_WAIT_ASK) {
-                if (slots[i].not_before_ms <= t)
-                    start_ask(&slots[i]);
-                else if (slots[i].not_before_ms < wake)
-                    wake = slots[i].not_before_ms;
+        for (int i = lo; i < next; i++) {
+            struct slot *s = &slots[i];
+            bool due = s->phase == PH_READY || (s->phase == PH_WAIT_ASK && s->not_before_ms <= t);
+            if (due && asking < conc) {
+                start_ask(s);
+                asking += s->phase == PH_ASK;
+            } else if (s->phase == PH_WAIT_ASK && s->not_before_ms > t && s->not_before_ms < wake) {
+                wake = s->not_before_ms;
             }
+        }
         int running = 0;
         curl_multi_perform(a->multi, &running);
         CURLMsg *m;
@@ -375,15 +391,19 @@ void meal_analyzer_run(meal_analyzer *a, struct meal_job *jobs, int n)
             else
                 on_answer(s, rc);
         }
-        done = 0;
-        active = 0;
-        for (int i = 0; i < next; i++) {
-            if (slots[i].phase == PH_DONE)
-                done++;
-            else
-                active++;
+        while (lo < next && slots[lo].phase == PH_DONE)
+            lo++;
+        done = lo;
+        asking = 0;
+        bool ready = false;
+        for (int i = lo; i < next; i++) {
+            done += slots[i].phase == PH_DONE;
+            asking += slots[i].phase == PH_ASK;
+            ready |= slots[i].phase == PH_READY;
         }
-        if (done < n && active > 0) {
+        /* A fetched photo with a free place goes at once; else wait for curl
+         * or the next retry. */
+        if (done < n && !(ready && asking < conc)) {
             int timeout = (int)(wake - now_ms());
             curl_multi_poll(a->multi, NULL, 0, timeout > 0 ? timeout : 0, NULL);
         }
@@ -428,7 +448,9 @@ int meal_analyzer_new(const struct hf_config *cfg, meal_analyzer **out, struct h
         meal_analyzer_free(a);
         return hf_err_set(err, HF_EIO, false, "curl could not start (curl_multi_init failed)");
     }
-    curl_multi_setopt(a->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cfg->meal_concurrency);
+    /* The fetches ahead and the calls (see meal_analyzer_run), each up to
+     * concurrency; connections are kept alive and reused between jobs. */
+    curl_multi_setopt(a->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 2L * cfg->meal_concurrency);
     *out = a;
     return 0;
 }

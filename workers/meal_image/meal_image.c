@@ -6,8 +6,9 @@
  *   meal_image    reads meals: inserts the PROCESSING row, emits job.meal_analyze;
  *   meal_analyze  reads jobs.meals: in prepare (outside the transaction) fetches
  *                 every photo of the batch and asks the model, concurrently;
- *                 in handle prices the foods and writes the row, then emits
- *                 job.adherence_recalc and cache.invalidate for the program day. */
+ *                 in before_commit prices the foods and writes every row of
+ *                 the batch at once, then emits job.adherence_recalc and
+ *                 cache.invalidate once per program day. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
