@@ -71,7 +71,7 @@ static int switch_back(hf_pg *pg, const char *member, const char *kind, int *ver
                         member, kind, PQgetvalue(res, 0, 0));
         goto out;
     }
-    *version = atoi(PQgetvalue(res, 0, 1));
+    *version = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
     const char *sw[] = { member, kind, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0) };
     rc = hf_pg_exec(pg, "UPDATE user_models SET active = false WHERE member_id = $1::bigint AND kind = $2 AND active", 2,
                     sw, NULL, err);
