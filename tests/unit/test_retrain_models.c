@@ -107,6 +107,34 @@ START_TEST(logloss_tree_matches_sklearn)
 }
 END_TEST
 
+/* Five rounds of depth-2 trees with at least 2 rows a leaf, against
+ * GradientBoostingClassifier(n_estimators=5, max_depth=2, learning_rate=0.1,
+ * min_samples_leaf=2, random_state=0) on 20 rows of np.random.RandomState(3)
+ * (bench/retrain/README.md): the probabilities of the fitted rows (where
+ * thresholds between neighbours cannot differ) match to float precision. */
+START_TEST(boosted_rounds_match_sklearn)
+{
+    static const double X[20][2] = { { 5.51, 7.08 }, { 2.91, 5.11 }, { 8.93, 8.96 }, { 1.26, 2.07 }, { 0.51, 4.41 },
+                                     { 0.3, 4.57 },  { 6.49, 2.78 }, { 6.76, 5.91 }, { 0.24, 5.59 }, { 2.59, 4.15 },
+                                     { 2.84, 6.93 }, { 4.4, 1.57 },  { 5.45, 7.8 },  { 3.06, 2.22 }, { 3.88, 9.36 },
+                                     { 9.76, 6.72 }, { 9.03, 8.46 }, { 3.78, 0.92 }, { 6.53, 5.58 }, { 3.62, 2.25 } };
+    static const double y[20] = { 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1 };
+    static const double want[20] = { 0.2322048156, 0.2087747191, 0.6174671769, 0.3356358156, 0.2087747191,
+                                     0.2087747191, 0.2322048156, 0.6174671769, 0.2087747191, 0.2087747191,
+                                     0.2087747191, 0.3667046788, 0.2322048156, 0.3356358156, 0.2322048156,
+                                     0.6174671769, 0.6174671769, 0.3667046788, 0.6174671769, 0.3667046788 };
+    struct gbt_params p = { 5, 2, 0.1, 2 };
+    gbt *m = NULL;
+    ck_assert_int_eq(gbt_fit(&X[0][0], y, 20, 2, GBT_LOGLOSS, 0, &p, &m, NULL), 0);
+    for (int i = 0; i < 20; i++) {
+        double out;
+        gbt_predict(m, X[i], &out);
+        ck_assert_msg(fabs(out - want[i]) < 1e-6, "row %d: %.10f, scikit-learn %.10f", i, out, want[i]);
+    }
+    gbt_free(m);
+}
+END_TEST
+
 START_TEST(softmax_trees_learn_classes)
 {
     /* Three separable classes: the probabilities must favour the right one. */
@@ -410,6 +438,7 @@ int main(void)
     tcase_add_test(tc, ridge_known_answer);
     tcase_add_test(tc, tree_split_matches_sklearn);
     tcase_add_test(tc, logloss_tree_matches_sklearn);
+    tcase_add_test(tc, boosted_rounds_match_sklearn);
     tcase_add_test(tc, softmax_trees_learn_classes);
     tcase_add_test(tc, ar1_matches_numpy);
     tcase_add_test(tc, activation_rule);

@@ -34,7 +34,9 @@ static void usage(void)
           "                          queue insight recomputations (job.insight_refresh)\n"
           "  model list MEMBER       a member's model versions (retraining pool)\n"
           "  model rollback MEMBER KIND\n"
-          "                          activate the previous passing version; refresh predictions\n",
+          "                          activate the previous passing version; refresh predictions\n"
+          "  model retrain [--kind K] MEMBER...\n"
+          "                          queue retrain jobs (job.retrain, reason manual)\n",
           stderr);
 }
 

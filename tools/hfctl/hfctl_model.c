@@ -5,6 +5,8 @@
  *                                    than the active one, then queue a retrain
  *                                    job (reason manual) so the member's
  *                                    predictions come from it
+ *   hfctl model retrain [--kind K] MEMBER...
+ *                                    queue one job.retrain (reason manual) each
  *
  * The rollback takes the retraining pool's per-member advisory lock, so it
  * never interleaves with a retrain of the same member. */
@@ -69,7 +71,7 @@ static int switch_back(hf_pg *pg, const char *member, const char *kind, int *ver
                         member, kind, PQgetvalue(res, 0, 0));
         goto out;
     }
-    *version = atoi(PQgetvalue(res, 0, 1));
+    *version = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
     const char *sw[] = { member, kind, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0) };
     rc = hf_pg_exec(pg, "UPDATE user_models SET active = false WHERE member_id = $1::bigint AND kind = $2 AND active", 2,
                     sw, NULL, err);
@@ -92,56 +94,96 @@ out:
     return rc;
 }
 
-/* Queues job.retrain (reason manual) for the member and kind. */
-static int queue_retrain(const struct hf_config *cfg, const char *member, const char *kind, int version,
+/* Queues job.retrain (reason manual) for each member and kind (NULL: all),
+ * one producer for them all; each job's trigger is tag:member@now, so a
+ * repeated command is a new request. */
+static int queue_retrain(const struct hf_config *cfg, char *const *members, int n, const char *kind, const char *tag,
                          struct hf_err *err)
 {
     hf_schema_registry *reg = NULL;
     hf_producer *p = NULL;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    char trigger[160], at[40], id[HF_UUID_STRLEN], topic[160], ver[12];
+    char at[40], topic[160], ver[12];
     hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    snprintf(trigger, sizeof trigger, "rollback:%s:%s:v%d@%s", member, kind, version, at);
-    hf_uuid_v5("job.retrain", trigger, id);
-    json_t *job = json_pack("{s:I, s:s, s:s, s:s}", "member_id", (json_int_t)strtoll(member, NULL, 10), "model", kind,
-                            "reason", "manual", "trigger", trigger);
     int rc = hf_schema_registry_new(&reg, err);
     const struct hf_schema *s = rc ? NULL : hf_schema_latest(reg, "job.retrain");
-    if (rc == 0 && (!s || !job))
+    if (rc == 0 && !s)
         rc = hf_err_set(err, HF_EINVAL, false, "job.retrain schema missing");
-    if (rc == 0)
-        rc = hf_codec_encode_json(s, job, NULL, id, &sb, err);
     if (rc == 0)
         rc = hf_producer_new(cfg, NULL, &p, err);
     if (rc == 0) {
         hf_config_topic(cfg, s->family, topic, sizeof topic);
         snprintf(ver, sizeof ver, "%d", s->version);
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        char trigger[160], id[HF_UUID_STRLEN];
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        snprintf(trigger, sizeof trigger, "%s:%s:%s@%s", tag, members[i], kind ? kind : "all", at);
+        hf_uuid_v5("job.retrain", trigger, id);
+        json_t *job = json_pack("{s:I, s:s, s:s, s:s}", "member_id", (json_int_t)strtoll(members[i], NULL, 10),
+                                "model", kind ? kind : "all", "reason", "manual", "trigger", trigger);
+        rc = job ? hf_codec_encode_json(s, job, NULL, id, &sb, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
         struct hf_header h[] = { { "hf-schema", s->name, -1 }, { "hf-version", ver, -1 }, { "hf-event-id", id, -1 },
                                  { "hf-producer", "hfctl", -1 } };
-        rc = hf_producer_send(p, topic, member, strlen(member), sb.data, sb.size, h, 4, NULL, err);
+        if (rc == 0)
+            rc = hf_producer_send(p, topic, members[i], strlen(members[i]), sb.data, sb.size, h, 4, NULL, err);
+        msgpack_sbuffer_destroy(&sb);
+        json_decref(job);
     }
     if (rc == 0)
         rc = hf_producer_flush(p, cfg->kafka_timeout_ms, err);
     hf_producer_free(p, 1000);
     hf_schema_registry_free(reg);
-    msgpack_sbuffer_destroy(&sb);
-    json_decref(job);
     return rc;
+}
+
+static bool known_kind(const char *kind)
+{
+    static const char *const kinds[] = { "cycle", "symptoms", "energy", "mood" };
+    for (size_t k = 0; k < 4; k++)
+        if (strcmp(kind, kinds[k]) == 0)
+            return true;
+    return false;
+}
+
+/* hfctl model retrain [--kind K] MEMBER...: one job.retrain each. */
+static int model_retrain(const struct hf_config *cfg, int argc, char **argv)
+{
+    const char *kind = NULL;
+    if (argc >= 2 && strcmp(argv[0], "--kind") == 0) {
+        kind = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
+    bool ok = argc > 0 && (!kind || known_kind(kind));
+    for (int i = 0; i < argc && ok; i++) {
+        char *end = NULL;
+        ok = strtoll(argv[i], &end, 10) >= 1 && *end == '\0';
+    }
+    if (!ok) {
+        fputs("usage: hfctl model retrain [--kind cycle|symptoms|energy|mood] MEMBER...\n", stderr);
+        return 2;
+    }
+    struct hf_err err = { 0 };
+    int rc = queue_retrain(cfg, argv, argc, kind, "manual", &err);
+    if (rc)
+        fprintf(stderr, "hfctl model retrain: %s\n", err.msg);
+    else
+        printf("queued %d retrain jobs\n", argc);
+    return rc ? 1 : 0;
 }
 
 int hfctl_model(const struct hf_config *cfg, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "retrain") == 0)
+        return model_retrain(cfg, argc - 1, argv + 1);
     bool list = argc == 2 && strcmp(argv[0], "list") == 0, rollback = argc == 3 && strcmp(argv[0], "rollback") == 0;
     if ((!list && !rollback) || strtoll(argv[1], NULL, 10) < 1) {
-        fputs("usage: hfctl model list MEMBER | hfctl model rollback MEMBER KIND\n", stderr);
+        fputs("usage: hfctl model list MEMBER | hfctl model rollback MEMBER KIND | hfctl model retrain [--kind K] MEMBER...\n",
+              stderr);
         return 2;
     }
-    static const char *const kinds[] = { "cycle", "symptoms", "energy", "mood" };
-    bool known = list;
-    for (size_t k = 0; k < 4 && !known; k++)
-        known = strcmp(argv[2], kinds[k]) == 0;
-    if (!known) {
+    if (!list && !known_kind(argv[2])) {
         fprintf(stderr, "hfctl model: unknown kind \"%s\" (cycle, symptoms, energy, mood)\n", argv[2]);
         return 2;
     }
@@ -154,7 +196,9 @@ int hfctl_model(const struct hf_config *cfg, int argc, char **argv)
     hf_pg_free(pg);
     if (rc == 0 && rollback) {
         printf("member %s %s: version %d is active\n", argv[1], argv[2], version);
-        rc = queue_retrain(cfg, argv[1], argv[2], version, &err);
+        char tag[32];
+        snprintf(tag, sizeof tag, "rollback:v%d", version);
+        rc = queue_retrain(cfg, &argv[1], 1, argv[2], tag, &err);
         if (rc == 0)
             printf("queued a retrain job to refresh the predictions\n");
     }

@@ -113,14 +113,17 @@ void gbt_predict(const gbt *m, const double *x, double *out)
 
 /* ---------- fitting ---------- */
 
+/* Per fit: features binned once, column-major so that a split search reads
+ * one feature's bins of a node's rows from one short array. */
 struct fit {
     const gbt *m;
     int n, p, min_leaf;
-    uint8_t *bin;   /* n x p bin numbers */
+    uint8_t *bin;   /* p x n: bin of row i in feature j at bin[j * n + i] */
     int *nbins;     /* per feature */
     double *cut;    /* p x MAX_BINS: split threshold after bin b */
     int *idx;       /* row indices, partitioned per node */
     double *r, *h;  /* residual and Newton weight per row */
+    double *rr;     /* the node's residuals in idx order (scratch, n) */
     double *F;      /* n x k raw scores */
     double leaf_scale;
     int cls;        /* class of the tree being grown */
@@ -153,6 +156,7 @@ static void bin_feature(struct fit *ft, const double *X, int j, double *tmp)
     ft->nbins[j] = nb;
     for (int b = 0; b + 1 < nb; b++)
         ft->cut[(long)j * MAX_BINS + b] = 0.5 * (tmp[pos[b + 1] - 1] + tmp[pos[b + 1]]);
+    uint8_t *col = ft->bin + (long)j * n;
     for (int i = 0; i < n; i++) {
         double v = X[(long)i * p + j];
         int lo = 0, hi = nb - 1; /* largest b with tmp[pos[b]] <= v */
@@ -163,7 +167,50 @@ static void bin_feature(struct fit *ft, const double *X, int j, double *tmp)
             else
                 hi = mid - 1;
         }
-        ft->bin[(long)i * p + j] = (uint8_t)lo;
+        col[i] = (uint8_t)lo;
+    }
+}
+
+/* The best split of feature j over the node's rows (idx[lo, hi), residuals
+ * in rr[0, cnt)): raises *best and sets *best_j, *best_b when it beats it.
+ * Bins the node does not reach are skipped: a split after an empty bin
+ * parts the rows as the split after the last non-empty one before it, and
+ * ties keep the first, so the tree is the one a scan of every bin gives. */
+static void search_feature(const struct fit *ft, int j, int lo, int hi, double S, double *best, int *best_j,
+                           int *best_b)
+{
+    double hs[MAX_BINS];
+    int hc[MAX_BINS];
+    int nb = ft->nbins[j], cnt = hi - lo;
+    const uint8_t *col = ft->bin + (long)j * ft->n;
+    const int *idx = ft->idx + lo;
+    memset(hs, 0, sizeof hs[0] * (size_t)nb);
+    memset(hc, 0, sizeof hc[0] * (size_t)nb);
+    for (int a = 0; a < cnt; a++) {
+        int b = col[idx[a]];
+        hs[b] += ft->rr[a];
+        hc[b]++;
+    }
+    double base = S * S / cnt, sl = 0;
+    int cl = 0;
+    for (int b = 0; b + 1 < nb; b++) {
+        if (!hc[b])
+            continue;
+        sl += hs[b];
+        cl += hc[b];
+        int cr = cnt - cl;
+        if (cl < ft->min_leaf)
+            continue;
+        if (cr < ft->min_leaf)
+            break;
+        /* Friedman MSE improvement, times the node's size:
+         * n_l n_r / n (mean_l - mean_r)^2 = S_l^2/n_l + S_r^2/n_r - S^2/n */
+        double gain = sl * sl / cl + (S - sl) * (S - sl) / cr - base;
+        if (gain > *best) {
+            *best = gain;
+            *best_j = j;
+            *best_b = b;
+        }
     }
 }
 
@@ -173,47 +220,17 @@ static void grow(struct fit *ft, int32_t *feat, double *val, int node, int lo, i
     int cnt = hi - lo;
     double S = 0, Hs = 0;
     for (int a = lo; a < hi; a++) {
-        S += ft->r[ft->idx[a]];
-        Hs += ft->h[ft->idx[a]];
+        int i = ft->idx[a];
+        ft->rr[a - lo] = ft->r[i];
+        S += ft->r[i];
+        Hs += ft->h[i];
     }
     int best_j = -1, best_b = -1;
     double best = 1e-12 * (fabs(S) + 1);
-    if (depth < ft->m->depth && cnt >= 2 * ft->min_leaf) {
-        double hs[MAX_BINS];
-        int hc[MAX_BINS];
-        double base = S * S / cnt;
-        for (int j = 0; j < ft->p; j++) {
-            int nb = ft->nbins[j];
-            if (nb < 2)
-                continue;
-            memset(hs, 0, sizeof hs[0] * (size_t)nb);
-            memset(hc, 0, sizeof hc[0] * (size_t)nb);
-            for (int a = lo; a < hi; a++) {
-                int i = ft->idx[a], b = ft->bin[(long)i * ft->p + j];
-                hs[b] += ft->r[i];
-                hc[b]++;
-            }
-            double sl = 0;
-            int cl = 0;
-            for (int b = 0; b + 1 < nb; b++) {
-                sl += hs[b];
-                cl += hc[b];
-                int cr = cnt - cl;
-                if (cl < ft->min_leaf)
-                    continue;
-                if (cr < ft->min_leaf)
-                    break;
-                /* Friedman MSE improvement, times the node's size:
-                 * n_l n_r / n (mean_l - mean_r)^2 = S_l^2/n_l + S_r^2/n_r - S^2/n */
-                double gain = sl * sl / cl + (S - sl) * (S - sl) / cr - base;
-                if (gain > best) {
-                    best = gain;
-                    best_j = j;
-                    best_b = b;
-                }
-            }
-        }
-    }
+    if (depth < ft->m->depth && cnt >= 2 * ft->min_leaf)
+        for (int j = 0; j < ft->p; j++)
+            if (ft->nbins[j] >= 2)
+                search_feature(ft, j, lo, hi, S, &best, &best_j, &best_b);
     if (best_j < 0) {
         /* Values are kept at float precision, as the artifact stores them, so
          * a stored model predicts exactly what the trained one did. */
@@ -224,14 +241,14 @@ static void grow(struct fit *ft, int32_t *feat, double *val, int node, int lo, i
             ft->F[(long)ft->idx[a] * ft->m->k + ft->cls] += ft->m->lr * v;
         return;
     }
-    /* Partition idx[lo, hi) into bins <= best_b and the rest, keeping order. */
+    /* Partition idx[lo, hi) into bins <= best_b and the rest. */
+    const uint8_t *col = ft->bin + (long)best_j * ft->n;
     int mid = lo;
     for (int a = lo; a < hi; a++) {
         int i = ft->idx[a];
-        if (ft->bin[(long)i * ft->p + best_j] <= best_b) {
-            int t = ft->idx[mid];
+        if (col[i] <= best_b) {
+            ft->idx[a] = ft->idx[mid];
             ft->idx[mid++] = i;
-            ft->idx[a] = t;
         }
     }
     feat[node] = best_j;
@@ -287,10 +304,11 @@ int gbt_fit(const double *X, const double *y, int n, int p, enum gbt_loss loss, 
     ft.idx = malloc(sizeof *ft.idx * (size_t)n);
     ft.r = malloc(sizeof *ft.r * (size_t)n);
     ft.h = malloc(sizeof *ft.h * (size_t)n);
+    ft.rr = malloc(sizeof *ft.rr * (size_t)n);
     ft.F = malloc(sizeof *ft.F * (size_t)n * (size_t)K);
     tmp = malloc(sizeof *tmp * (size_t)n);
     prob = malloc(sizeof *prob * (size_t)n * (size_t)K);
-    if (!ft.bin || !ft.nbins || !ft.cut || !ft.idx || !ft.r || !ft.h || !ft.F || !tmp || !prob)
+    if (!ft.bin || !ft.nbins || !ft.cut || !ft.idx || !ft.r || !ft.h || !ft.rr || !ft.F || !tmp || !prob)
         goto oom;
     for (int j = 0; j < p; j++)
         bin_feature(&ft, X, j, tmp);
@@ -361,6 +379,7 @@ out:
     free(ft.idx);
     free(ft.r);
     free(ft.h);
+    free(ft.rr);
     free(ft.F);
     free(tmp);
     free(prob);

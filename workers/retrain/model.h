@@ -22,6 +22,7 @@
 
 #include "cycle.h"
 #include "fx.h"
+#include "gbt.h"
 #include "hf_err.h"
 
 enum model_kind { KIND_CYCLE, KIND_SYMPTOMS, KIND_ENERGY, KIND_MOOD, KIND_N };
@@ -50,6 +51,14 @@ typedef struct model model;
  * baseline), HF_ENOMEM, or HF_EIO / HF_EINVAL from the fit. */
 int model_train(int kind, const struct member_data *d, model **out, struct hf_err *err);
 
+/* model_train with the boosted trees' parameters given (NULL: the kind's
+ * own, model_tree_params), for benchmarks and parameter studies. */
+int model_train_with(int kind, const struct member_data *d, const struct gbt_params *trees, model **out,
+                     struct hf_err *err);
+
+/* The boosted trees' parameters model_train uses for kind (README.md). */
+struct gbt_params model_tree_params(int kind);
+
 /* Scores m on d's validation rows, the way a new model is scored: higher is
  * better (minus the Brier score or the MAE). NAN when d has no row to score. */
 double model_evaluate(const model *m, const struct member_data *d);
@@ -70,6 +79,24 @@ json_t *model_metrics(const model *m);
  * the calendar). Nothing is appended when there is nothing to predict from
  * (no logs, no period). Returns 0 or HF_ENOMEM. */
 int model_predict(const model *m, int kind, const struct member_data *d, json_t *out, struct hf_err *err);
+
+/* The rows output j of m learns from in d, as training builds them: every
+ * day with a label, oldest first, X row-major n x p; the oldest ntr were
+ * fitted on, the others validated on. Outputs j: symptoms 0..2 (bloating,
+ * energy_low, brain_fog), energy 0, mood 0 (y is the class 0..4). For
+ * benchmarks that fit other libraries on the same rows. Free with
+ * model_rows_free. Returns 0, HF_ENOMEM, HF_EINVAL (bad j or data). */
+struct model_rows {
+    int n, p, ntr;
+    double *X, *y;
+};
+int model_rows(const model *m, const struct member_data *d, int j, struct model_rows *out, struct hf_err *err);
+void model_rows_free(struct model_rows *r);
+
+/* What m says about one feature row x (model_rows' p values): out[0] the
+ * probability of symptom output j, or the energy (not clamped); for mood
+ * out[0..4] the class probabilities. */
+void model_output(const model *m, int j, const double *x, double *out);
 
 /* A 64-bit fingerprint of what kind learns from in d (and of the artifact
  * format): equal fingerprints mean a retrain would learn the same model. */

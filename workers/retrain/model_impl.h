@@ -34,6 +34,7 @@ struct model {
     int n_targets;        /* symptoms 3; energy 1; mood 5 (linear) or 1 (trees) */
     struct target t[MAX_TARGETS];
     struct cycle_model cyc;
+    struct gbt_params trees; /* at training only: how boosted trees are fitted */
 };
 
 #endif

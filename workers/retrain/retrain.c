@@ -155,7 +155,7 @@ static int load_current(hf_pg *pg, struct state *st, const char *ids, struct hf_
     int rc = hf_pg_exec(pg, current_sql, 1, params, &res, err);
     for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
         int64_t member = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-        int kind = model_kind_parse(PQgetvalue(res, r, 1)), version = atoi(PQgetvalue(res, r, 2));
+        int kind = model_kind_parse(PQgetvalue(res, r, 1)), version = (int)strtol(PQgetvalue(res, r, 2), NULL, 10);
         struct job key = { member, 0 };
         struct job *j = bsearch(&key, st->jobs, (size_t)st->n, sizeof key, cmp_job);
         if (!j || kind < 0)
