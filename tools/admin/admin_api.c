@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "admin_prom.h"
@@ -221,7 +222,10 @@ static int dlq_replay(struct admin *a, const char *pool, const char *body, size_
 static json_t *format_time(int64_t s)
 {
     char t[40];
-    hf_time_format_rfc3339(s * 1000000, t, sizeof t);
+    time_t tt = (time_t)s;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return json_string(t);
 }
 

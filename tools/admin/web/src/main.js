@@ -58,7 +58,7 @@ function showError(id, err) {
   p.textContent = err ? String(err.message || err) : '';
 }
 
-function chart(id, title, groups, pick) {
+function chart(id, groups, pick) {
   const host = $(id);
   const times = new Set();
   for (const g of groups) for (const s of g.series) times.add(s[0]);
@@ -78,7 +78,7 @@ function chart(id, title, groups, pick) {
   if (c) c.plot.destroy();
   const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
   const series = [{}].concat(groups.map((g, i) => ({ label: g.pool, stroke: palette[i % palette.length], width: 2, spanGaps: true })));
-  const plot = new uPlot({ title, width, height: 200, series, scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, data, host);
+  const plot = new uPlot({ width, height: 200, series, scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, data, host);
   state.charts[id] = { plot, key };
 }
 
@@ -107,8 +107,8 @@ async function refreshGroups() {
       ]);
     });
     fill($('groups').tBodies[0], rows);
-    chart('chart-lag', 'lag', doc.groups, (s) => s[1]);
-    chart('chart-rate', 'consumed/s', doc.groups, (s) => s[2]);
+    chart('chart-lag', doc.groups, (s) => s[1]);
+    chart('chart-rate', doc.groups, (s) => s[2]);
     showError('groups-error', null);
   } catch (e) {
     showError('groups-error', e);
