@@ -163,6 +163,17 @@ START_TEST(prom_scrape_refuses_non_endpoints)
         ck_assert_msg(admin_prom_scrape(bad[i], 100, &text, &err) == HF_EINVAL, "accepted %s", bad[i]);
         ck_assert_ptr_null(text);
     }
+    char addr[8][ADMIN_PROM_ADDR];
+    int n = -1;
+    struct hf_err e2 = { 0 };
+    ck_assert_int_eq(admin_prom_addresses("127.0.0.1:9100", addr, 8, &n, &e2), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(addr[0], "127.0.0.1:9100");
+    ck_assert_int_eq(admin_prom_addresses("[::1]:9100", addr, 8, &n, &e2), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(addr[0], "[::1]:9100");
+    ck_assert_int_eq(admin_prom_addresses("no-such-host.invalid:9100", addr, 8, &n, &e2), HF_EUNAVAIL);
+    ck_assert_int_eq(admin_prom_addresses("host:99999999", addr, 8, &n, &e2), HF_EINVAL);
     /* nothing listens on port 1 */
     char *text = NULL;
     struct hf_err err = { 0 };

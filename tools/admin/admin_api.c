@@ -107,26 +107,36 @@ static int groups(struct admin *a, json_t **out)
     return 200;
 }
 
-/* Every HF_ADMIN_SCRAPE endpoint, summed per pool; an endpoint that does not
- * answer is listed with its error and the others still count. */
+/* Every pod behind every HF_ADMIN_SCRAPE name, summed per pool; one that
+ * does not answer is listed with its error and the others still count. */
+static void scrape(const char *address, struct admin_pools *p, json_t *endpoints)
+{
+    char *text = NULL;
+    struct hf_err err = { 0 };
+    int rc = admin_prom_scrape(address, 2000, &text, &err);
+    if (rc == 0)
+        rc = admin_prom_add(p, text, &err);
+    free(text);
+    json_array_append_new(endpoints, json_pack("{s:s, s:b, s:s}", "endpoint", address, "up", rc == 0, "error",
+                                               rc ? err.msg : ""));
+}
+
 static int pools(struct admin *a, json_t **out)
 {
     struct admin_pools p = { 0 };
     json_t *endpoints = json_array();
     for (const char *next = a->cfg.admin_scrape + strspn(a->cfg.admin_scrape, ", "); *next;
          next += strspn(next, ", ")) {
-        char e[256];
-        size_t n = strcspn(next, ", ");
-        snprintf(e, sizeof e, "%.*s", (int)n, next);
-        next += n;
-        char *text = NULL;
+        char e[256], addr[64][ADMIN_PROM_ADDR];
+        size_t len = strcspn(next, ", ");
+        snprintf(e, sizeof e, "%.*s", (int)len, next);
+        next += len;
+        int n = 0;
         struct hf_err err = { 0 };
-        int rc = admin_prom_scrape(e, 2000, &text, &err);
-        if (rc == 0)
-            rc = admin_prom_add(&p, text, &err);
-        free(text);
-        json_array_append_new(endpoints, json_pack("{s:s, s:b, s:s}", "endpoint", e, "up", rc == 0, "error",
-                                                   rc ? err.msg : ""));
+        if (admin_prom_addresses(e, addr, 64, &n, &err))
+            json_array_append_new(endpoints, json_pack("{s:s, s:b, s:s}", "endpoint", e, "up", 0, "error", err.msg));
+        for (int i = 0; i < n; i++)
+            scrape(addr[i], &p, endpoints);
     }
     *out = json_pack("{s:o, s:o}", "pools", admin_prom_json(&p), "endpoints", endpoints);
     free(p.v);

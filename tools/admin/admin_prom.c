@@ -1,6 +1,8 @@
 #include "admin_prom.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netdb.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,13 +224,54 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     return add;
 }
 
-int admin_prom_scrape(const char *endpoint, int timeout_ms, char **text, struct hf_err *err)
+/* host:port with a port of digits; the port's colon or NULL. */
+static const char *port_colon(const char *endpoint)
 {
-    *text = NULL;
     size_t n = strlen(endpoint);
     const char *colon = strrchr(endpoint, ':');
     if (n == 0 || n > 200 || !colon || colon == endpoint || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        !colon[1] || strpbrk(endpoint, "/?#@ "))
+        !colon[1] || strlen(colon + 1) > 5 || strpbrk(endpoint, "/?#@ "))
+        return NULL;
+    return colon;
+}
+
+int admin_prom_addresses(const char *endpoint, char (*out)[ADMIN_PROM_ADDR], int max, int *n, struct hf_err *err)
+{
+    *n = 0;
+    const char *colon = port_colon(endpoint);
+    if (!colon)
+        return hf_err_field(err, HF_EINVAL, "HF_ADMIN_SCRAPE", "\"%s\" is not host:port", endpoint);
+    char host[208];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - endpoint), endpoint);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [ip6]:port */
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc)
+        return hf_err_set(err, HF_EUNAVAIL, true, "%s: %s", endpoint, gai_strerror(rc));
+    for (struct addrinfo *ai = res; ai && *n < max; ai = ai->ai_next) {
+        char ip[INET6_ADDRSTRLEN], addr[ADMIN_PROM_ADDR];
+        const void *a = ai->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                                                 : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) || !inet_ntop(ai->ai_family, a, ip, sizeof ip))
+            continue;
+        snprintf(addr, sizeof addr, ai->ai_family == AF_INET ? "%s:%s" : "[%s]:%s", ip, colon + 1);
+        bool dup = false;
+        for (int k = 0; k < *n && !dup; k++)
+            dup = strcmp(out[k], addr) == 0;
+        if (!dup)
+            memcpy(out[(*n)++], addr, strlen(addr) + 1);
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
+int admin_prom_scrape(const char *endpoint, int timeout_ms, char **text, struct hf_err *err)
+{
+    *text = NULL;
+    if (!port_colon(endpoint))
         return hf_err_field(err, HF_EINVAL, "HF_ADMIN_SCRAPE", "\"%s\" is not host:port", endpoint);
     char url[256];
     snprintf(url, sizeof url, "http://%s/metrics", endpoint);

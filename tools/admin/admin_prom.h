@@ -55,6 +55,13 @@ double admin_prom_quantile(const struct admin_pool_stats *s, double q);
  * host:port), HF_ETOOBIG (past 4 MiB) or HF_EUNAVAIL. */
 int admin_prom_scrape(const char *endpoint, int timeout_ms, char **text, struct hf_err *err);
 
+/* The addresses behind endpoint "host:port" as "ip:port" / "[ip6]:port"
+ * strings into out (up to max, each ADMIN_PROM_ADDR bytes), so a headless
+ * Service name reaches every pod behind it. Returns 0, HF_EINVAL (not
+ * host:port) or HF_EUNAVAIL (the name does not resolve). */
+#define ADMIN_PROM_ADDR 80
+int admin_prom_addresses(const char *endpoint, char (*out)[ADMIN_PROM_ADDR], int max, int *n, struct hf_err *err);
+
 /* The pools as a JSON array of objects (counters, p50/p95/p99 in seconds or
  * null). New reference. */
 json_t *admin_prom_json(const struct admin_pools *pools);
