@@ -1,6 +1,7 @@
 /* Unit tests of hf-admin's pure parts (tools/admin): the operator credential
  * check, the /metrics parsing and quantiles, and the rates from samples. */
 #include <check.h>
+#include <curl/curl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,5 +239,8 @@ int main(void)
     tcase_add_test(tc, prom_scrape_refuses_non_endpoints);
     tcase_add_test(tc, rates_from_samples);
     suite_add_tcase(s, tc);
-    return unit_run(s);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = unit_run(s);
+    curl_global_cleanup();
+    return rc;
 }

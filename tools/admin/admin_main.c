@@ -8,6 +8,7 @@
  * the page may load only what this server sends (Content-Security-Policy).
  * A POST must be JSON from this origin: a browser sends Basic credentials
  * by itself, and another site's form cannot send application/json. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -289,11 +290,14 @@ int main(int argc, char **argv)
                  ADMIN_TOKEN_MIN);
         return 2;
     }
+    /* before any thread: curl's implicit initialisation is not thread-safe */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     int cap = s.a.cfg.admin_history_s * 1000 / s.a.cfg.admin_sample_ms + 1;
     if (admin_rates_new(cap < 2 ? 2 : cap, 256, &s.a.rates, &err) ||
         hf_producer_new(&s.a.cfg, NULL, &s.a.producer, &err)) {
         hf_error("hf-admin: %s", err.msg);
         admin_rates_free(s.a.rates);
+        curl_global_cleanup();
         return 1;
     }
     load_files(&s);
@@ -342,5 +346,6 @@ int main(int argc, char **argv)
     admin_rates_free(s.a.rates);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
+    curl_global_cleanup();
     return status;
 }
