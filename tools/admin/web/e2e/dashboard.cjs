@@ -80,7 +80,34 @@ async function refused(browser) {
   await wrong.close();
 }
 
+// Bad requests with the credential: each refused with its reason, nothing
+// replayed (the lag, checked after the dry run, stays put).
+async function badRequests(ctx) {
+  const replay = `${url}/api/dlq/${pool}/replay`;
+  const cases = [
+    ['GET', '/api/dlq/Bad.Name', null, null, 400],
+    ['GET', `/api/dlq/${pool}?limit=0`, null, null, 400],
+    ['GET', '/api/dlq/nosuchpool', null, null, 404],
+    ['GET', '/api/nothing', null, null, 404],
+    ['POST', '/api/groups', '{}', 'application/json', 405],
+    ['POST', replay, '{"dry_run": false, "confirm": "' + pool + '"}', 'text/plain', 403],
+    ['POST', replay, 'nope', 'application/json', 400],
+    ['POST', replay, '{}', 'application/json', 400],
+    ['POST', replay, '{"dry_run": true, "offset": -1}', 'application/json', 400],
+    ['POST', replay, '{"dry_run": false}', 'application/json', 409],
+    ['POST', replay, '{"dry_run": false, "confirm": "other"}', 'application/json', 409],
+  ];
+  for (const [method, path, body, type, want] of cases) {
+    const full = path.startsWith('http') ? path : url + path;
+    const r = await ctx.request.fetch(full, { method, data: body === null ? undefined : body, headers: type ? { 'Content-Type': type } : {} });
+    check(r.status() === want, `${method} ${full.slice(url.length)} ${body || ''} is ${want} (got ${r.status()})`);
+  }
+  const cross = await ctx.request.post(replay, { data: { dry_run: false, confirm: pool }, headers: { Origin: 'http://elsewhere.example' } });
+  check(cross.status() === 403, `a replay from another origin is refused (${cross.status()})`);
+}
+
 async function checkPhase(page) {
+  await badRequests(page.context());
   const lag = env('EXPECT_LAG');
   await until(page, `lag-${pool}`, (t) => t === lag, `the ${pool} group's lag is hfctl's ${lag}`);
   check(await text(page, `state-${pool}`) === env('EXPECT_STATE'), `state is hfctl's ${env('EXPECT_STATE')}`);
