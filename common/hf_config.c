@@ -110,6 +110,12 @@ static const struct var vars[] = {
     I(ingredient_retry_failed_s, "HF_INGREDIENT_RETRY_FAILED_S", "3600", 0, 604800, "a score made while a source failed is redone after this many seconds when the ingredient is seen again"),
 
     /* operations */
+    S(admin_token, "HF_ADMIN_TOKEN", "", "hf-admin's operator credential: a Bearer token, or the password of HTTP Basic auth; 16 characters or more (hf-admin refuses to start without it)"),
+    I(admin_port, "HF_ADMIN_PORT", "8090", 1, 65535, "hf-admin HTTP port (dashboard, JSON API, /healthz, /readyz)"),
+    S(admin_scrape, "HF_ADMIN_SCRAPE", "", "host:port of each /metrics the dashboard reads (pools, scheduler), comma-separated"),
+    S(admin_web_dir, "HF_ADMIN_WEB_DIR", "", "folder of the dashboard's built files (empty: admin-web beside hf-admin's bin/ folder)"),
+    I(admin_sample_ms, "HF_ADMIN_SAMPLE_MS", "5000", 200, 600000, "how often hf-admin samples consumer-group offsets for rates and drain times"),
+    I(admin_history_s, "HF_ADMIN_HISTORY_S", "600", 10, 86400, "how long hf-admin keeps those samples (the charts' span)"),
 };
 
 static int set_var(struct hf_config *cfg, const struct var *v, const char *value, struct hf_err *err)

@@ -95,6 +95,12 @@ struct hf_config {
     int ingredient_retry_failed_s;
 
     /* operations */
+    char admin_token[256];
+    int admin_port;
+    char admin_scrape[1024];
+    char admin_web_dir[512];
+    int admin_sample_ms;
+    int admin_history_s;
 };
 
 /* Fills cfg from the environment (defaults for unset variables). Returns 0,

@@ -73,6 +73,9 @@ static const struct {
     { "HF_SCHEDULER_TICK_MS", offsetof(struct hf_config, scheduler_tick_ms), 10, 60000, 500 },
     { "HF_SCHEDULER_GRACE_MS", offsetof(struct hf_config, scheduler_grace_ms), 0, 86400000, 60000 },
     { "HF_SCHEDULER_PAGE", offsetof(struct hf_config, scheduler_page), 1, 100000, 1000 },
+    { "HF_ADMIN_PORT", offsetof(struct hf_config, admin_port), 1, 65535, 8090 },
+    { "HF_ADMIN_SAMPLE_MS", offsetof(struct hf_config, admin_sample_ms), 200, 600000, 5000 },
+    { "HF_ADMIN_HISTORY_S", offsetof(struct hf_config, admin_history_s), 10, 86400, 600 },
 };
 #define N_INTS (sizeof INTS / sizeof INTS[0])
 
@@ -97,6 +100,9 @@ static const struct {
     { "HF_MEAL_IMAGE_HOSTS", offsetof(struct hf_config, meal_image_hosts), sizeof(((struct hf_config *)0)->meal_image_hosts) },
     { "HF_MEAL_CA_FILE", offsetof(struct hf_config, meal_ca_file), sizeof(((struct hf_config *)0)->meal_ca_file) },
     { "HF_SCHEDULES", offsetof(struct hf_config, schedules), sizeof(((struct hf_config *)0)->schedules) },
+    { "HF_ADMIN_TOKEN", offsetof(struct hf_config, admin_token), sizeof(((struct hf_config *)0)->admin_token) },
+    { "HF_ADMIN_SCRAPE", offsetof(struct hf_config, admin_scrape), sizeof(((struct hf_config *)0)->admin_scrape) },
+    { "HF_ADMIN_WEB_DIR", offsetof(struct hf_config, admin_web_dir), sizeof(((struct hf_config *)0)->admin_web_dir) },
 };
 #define N_STRS (sizeof STRS / sizeof STRS[0])
 
