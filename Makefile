@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS       ?= 2
 
-.PHONY: all deps build build-asan build-fuzz stack demo test unit integration fuzz chaos down clean
+.PHONY: all deps build build-asan build-fuzz stack demo test unit integration fuzz chaos bench down clean
 
 all: build
 
@@ -37,6 +37,10 @@ test: build build-asan build-fuzz stack
 	@cmake --build $(BUILD) --target valgrind-unit
 	@tests/fuzz/run $(FUZZ_BUILD)/bin 5
 	@eval "$$(tools/stack env)" && cd $(ASAN_BUILD) && ctest --output-on-failure
+
+# healthfleet against Kafka's ceiling and a Python peer, side by side (bench/README.md).
+bench: build stack
+	@BUILD=$(abspath $(BUILD)) bench/run
 
 # Each libFuzzer target for FUZZ_SECONDS (60), after its saved findings; then
 # the intake against its OpenAPI document with many more schemathesis examples

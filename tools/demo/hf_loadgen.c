@@ -660,9 +660,12 @@ int main(int argc, char **argv)
     }
     write_status(&o, &st, total_requests, total_events, hf_time_mono_us() - t0, true);
 
+    /* qsort's array must not be NULL even when empty (UBSan holds it to that). */
     for (int k = 0; k <= N_KINDS; k++)
-        qsort(st.lat[k].us, st.lat[k].n, sizeof *st.lat[k].us, cmp_u32);
-    qsort(st.reasons, st.n_reasons, sizeof *st.reasons, cmp_reason);
+        if (st.lat[k].n)
+            qsort(st.lat[k].us, st.lat[k].n, sizeof *st.lat[k].us, cmp_u32);
+    if (st.n_reasons)
+        qsort(st.reasons, st.n_reasons, sizeof *st.reasons, cmp_reason);
     if (o.json)
         print_json(&o, &st, secs);
     else
