@@ -171,7 +171,7 @@ def main():
                     " OR adherence_metrics.details IS DISTINCT FROM EXCLUDED.details", (json.dumps(scored),))
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         for s in scored:
-            producer.produce(prefix + "peer.cache.invalidate", key=str(s["program_id"]),
+            producer.produce(prefix + "cache.invalidate", key=str(s["program_id"]),
                              value=msgpack.packb({"entity": "program", "entity_id": s["program_id"],
                                                   "kind": "adherence", "date": s["date"], "at": now}))
         producer.flush()
