@@ -192,6 +192,19 @@ int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, stru
     return 0;
 }
 
+int hf_pool_invalidate(hf_pool_ctx *ctx, const char *entity, int64_t id, const char *kind, const char *date,
+                       struct hf_err *err)
+{
+    char at[40];
+    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
+    json_t *msg = json_pack("{s:s, s:I, s:s, s:s}", "entity", entity, "entity_id", (json_int_t)id, "kind", kind, "at", at);
+    if (msg && date)
+        json_object_set_new(msg, "date", json_string(date));
+    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    json_decref(msg);
+    return rc;
+}
+
 static int send_outbound(hf_pool_ctx *ctx, struct hf_err *err)
 {
     for (size_t i = 0; i < ctx->n_out; i++) {

@@ -92,6 +92,14 @@ const hf_schema_registry *hf_pool_schemas(hf_pool_ctx *ctx);
  * HF_EINVAL (a bug: the emitted message breaks its schema). */
 int hf_pool_emit(hf_pool_ctx *ctx, const char *schema_name, json_t *fields, struct hf_err *err);
 
+/* Queues a cache.invalidate (schemas/cache.invalidate.v1.json) for one
+ * entity ("program", "member", "user", "ingredient") and kind, for one day
+ * (date "YYYY-MM-DD") or all (NULL), stamped with the current time. Like every
+ * emit it goes out only after the commit it describes. Returns 0 or
+ * HF_ENOMEM/HF_EINVAL. */
+int hf_pool_invalidate(hf_pool_ctx *ctx, const char *entity, int64_t id, const char *kind, const char *date,
+                       struct hf_err *err);
+
 /* Makes sure the daily_logs partition for the month holding at_us exists, in
  * the batch's transaction: an insert with no partition would abort the whole
  * batch. A month is asked of PostgreSQL once per process; a month created by

@@ -207,14 +207,9 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
 
 static int emit_invalidation(hf_pool_ctx *ctx, int64_t program_id, const char *kind, int32_t day, struct hf_err *err)
 {
-    char date[16], at[40];
+    char date[16];
     day_text(day, date, sizeof date);
-    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    json_t *msg = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id", (json_int_t)program_id,
-                            "kind", kind, "date", date, "at", at);
-    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    json_decref(msg);
-    return rc;
+    return hf_pool_invalidate(ctx, "program", program_id, kind, date, err);
 }
 
 /* The logged totals of every program day of the batch, in one query: day d

@@ -817,16 +817,6 @@ out:
     return rc;
 }
 
-static int emit_invalidation(hf_pool_ctx *ctx, long long score_id, struct hf_err *err)
-{
-    char at[40];
-    now_text(at, sizeof at);
-    json_t *msg = json_pack("{s:s, s:I, s:s, s:s}", "entity", "ingredient", "entity_id", (json_int_t)score_id, "kind",
-                            "scores", "at", at);
-    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    json_decref(msg);
-    return rc;
-}
 
 static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct hf_err *err)
 {
@@ -853,12 +843,12 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
         if (rc == 0 && PQntuples(res) == 1)
             e->score_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
-        return rc || !e->score_id ? rc : emit_invalidation(ctx, e->score_id, err);
+        return rc || !e->score_id ? rc : hf_pool_invalidate(ctx, "ingredient", e->score_id, "scores", NULL, err);
     }
     if (!e->want)
         return 0; /* a fresh score exists */
     int rc = write_score(ctx, e, err);
-    return rc ? rc : emit_invalidation(ctx, e->score_id, err);
+    return rc ? rc : hf_pool_invalidate(ctx, "ingredient", e->score_id, "scores", NULL, err);
 }
 
 static const char *const families[] = { "jobs.ingredients", NULL };

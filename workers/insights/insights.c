@@ -104,16 +104,6 @@ static char *id_array(const struct state *st)
     return s;
 }
 
-static int emit_invalidation(hf_pool_ctx *ctx, int64_t member_id, struct hf_err *err)
-{
-    char at[40];
-    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    json_t *msg = json_pack("{s:s, s:I, s:s, s:s}", "entity", "member", "entity_id", (json_int_t)member_id, "kind",
-                            "insights", "at", at);
-    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    json_decref(msg);
-    return rc;
-}
 
 /* The batch's inputs: who exists and their stored hash, their logs, their
  * experiments; three queries for the whole batch, each sorted by member. */
@@ -244,7 +234,7 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
         /* Unchanged after a redelivery: the crash may have come between the
          * commit and the invalidation, so it goes out again. */
         if (rc == 0 && (changed || st->jobs[j].replayed))
-            rc = emit_invalidation(ctx, member, err);
+            rc = hf_pool_invalidate(ctx, "member", member, "insights", NULL, err);
         computed += changed;
         unchanged += !changed;
     }

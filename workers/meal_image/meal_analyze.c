@@ -265,21 +265,16 @@ static int by_program_day(const void *a, const void *b)
 static int emit_followups(hf_pool_ctx *ctx, struct followup *days, int n, struct hf_err *err)
 {
     qsort(days, (size_t)n, sizeof *days, by_program_day);
-    char at[40];
-    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         if (i > 0 && by_program_day(&days[i - 1], &days[i]) == 0)
             continue;
         json_t *recalc = json_pack("{s:I, s:s}", "program_id", (json_int_t)days[i].program_id, "date", days[i].date);
-        json_t *inval = json_pack("{s:s, s:I, s:s, s:s, s:s}", "entity", "program", "entity_id",
-                                  (json_int_t)days[i].program_id, "kind", "adherence", "date", days[i].date, "at", at);
-        rc = recalc && inval ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
-                             : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        rc = recalc ? hf_pool_emit(ctx, "job.adherence_recalc", recalc, err)
+                    : hf_err_set(err, HF_ENOMEM, true, "out of memory");
         if (rc == 0)
-            rc = hf_pool_emit(ctx, "cache.invalidate", inval, err);
+            rc = hf_pool_invalidate(ctx, "program", days[i].program_id, "adherence", days[i].date, err);
         json_decref(recalc);
-        json_decref(inval);
     }
     return rc;
 }

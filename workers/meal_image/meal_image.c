@@ -18,8 +18,6 @@
 #include "hf_runtime.h"
 #include "hf_time.h"
 
-#define MAX_MONTHS 64
-
 /* ---------- stage 1: the PROCESSING row ---------- */
 
 struct photo {
@@ -27,64 +25,6 @@ struct photo {
     bool has_program, has_caption;
     const char *image_url, *caption;
 };
-
-/* Months (YYYY * 12 + MM - 1) whose daily_logs partition exists: known from a
- * committed transaction (ready) or created by the current attempt (pending,
- * undone by a rollback, so kept apart until COMMIT). */
-struct record_state {
-    int32_t ready[MAX_MONTHS], pending[MAX_MONTHS];
-    int n_ready, n_pending;
-};
-
-static bool month_in(const int32_t *set, int n, int32_t m)
-{
-    for (int i = 0; i < n; i++)
-        if (set[i] == m)
-            return true;
-    return false;
-}
-
-static int record_init(hf_pool_ctx *ctx, void **out, struct hf_err *err)
-{
-    (void)ctx;
-    *out = calloc(1, sizeof(struct record_state));
-    return *out ? 0 : hf_err_set(err, HF_ENOMEM, false, "out of memory");
-}
-
-static void record_begin(void *arg)
-{
-    ((struct record_state *)arg)->n_pending = 0;
-}
-
-static void record_after_commit(void *arg)
-{
-    struct record_state *st = arg;
-    for (int i = 0; i < st->n_pending; i++)
-        if (st->n_ready < MAX_MONTHS && !month_in(st->ready, st->n_ready, st->pending[i]))
-            st->ready[st->n_ready++] = st->pending[i];
-    st->n_pending = 0;
-}
-
-/* The migration made partitions for -24..+3 months; the scheduler keeps
- * ahead. A photo outside them (the intake takes up to HF_INTAKE_MAX_AGE_DAYS
- * back) would abort the whole batch's insert, so the month is ensured the
- * first time this process writes to it. */
-static int ensure_month(hf_pool_ctx *ctx, struct record_state *st, int64_t at_us, struct hf_err *err)
-{
-    time_t secs = (time_t)(at_us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    int32_t month = tm.tm_year * 12 + tm.tm_mon;
-    if (month_in(st->ready, st->n_ready, month) || month_in(st->pending, st->n_pending, month))
-        return 0;
-    char ts[40];
-    hf_time_format_rfc3339(at_us, ts, sizeof ts);
-    const char *params[] = { ts };
-    int rc = hf_pg_exec(hf_pool_pg(ctx), "SELECT hf_ensure_log_partition($1::timestamptz)", 1, params, NULL, err);
-    if (rc == 0 && st->n_pending < MAX_MONTHS)
-        st->pending[st->n_pending++] = month;
-    return rc;
-}
 
 /* The image address without its query and fragment: a pre-signed URL's
  * signature is a credential, and the database keeps logs for years. */
@@ -96,7 +36,6 @@ static json_t *stored_image(const char *url)
 
 static int record_handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct hf_err *err)
 {
-    struct record_state *st = arg;
     if (strcmp(msg->schema->name, "meal.photo_uploaded") != 0)
         return 0;
     struct photo p = { 0 };
@@ -121,7 +60,7 @@ static int record_handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, 
             rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
             goto out;
         }
-        if ((rc = ensure_month(ctx, st, p.occurred_at, err)))
+        if ((rc = hf_pool_ensure_log_partition(ctx, p.occurred_at, err)))
             goto out;
         char member[24], program[24], client[24];
         snprintf(member, sizeof member, "%lld", (long long)p.member_id);
@@ -154,19 +93,10 @@ out:
     return rc;
 }
 
-static void record_fini(void *arg)
-{
-    free(arg);
-}
-
 static const char *const record_families[] = { "meals", NULL };
 
 const struct hf_pool_def hf_pool_meal_image = {
     .name = "meal_image",
     .families = record_families,
-    .init = record_init,
-    .begin = record_begin,
     .handle = record_handle,
-    .after_commit = record_after_commit,
-    .fini = record_fini,
 };

@@ -326,16 +326,6 @@ static const char *const insert_predictions_sql =
     "   ORDER BY p.created_at DESC, p.id DESC LIMIT 1) cur"
     "  WHERE cur.model_id IS NOT DISTINCT FROM m.id AND cur.predicted_for = r.predicted_for AND cur.value = r.value)";
 
-static int emit_invalidation(hf_pool_ctx *ctx, int64_t member, const char *kind, struct hf_err *err)
-{
-    char at[40];
-    hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
-    json_t *msg = json_pack("{s:s, s:I, s:s, s:s}", "entity", "member", "entity_id", (json_int_t)member, "kind", kind,
-                            "at", at);
-    int rc = msg ? hf_pool_emit(ctx, "cache.invalidate", msg, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-    json_decref(msg);
-    return rc;
-}
 
 static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
 {
@@ -385,9 +375,9 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
     for (int i = 0; i < st->n && rc == 0; i++) {
         if (!loader_member(l, st->jobs[i].member_id))
             continue;
-        rc = emit_invalidation(ctx, st->jobs[i].member_id, "predictions", err);
+        rc = hf_pool_invalidate(ctx, "member", st->jobs[i].member_id, "predictions", NULL, err);
         if (rc == 0 && changed[i])
-            rc = emit_invalidation(ctx, st->jobs[i].member_id, "models", err);
+            rc = hf_pool_invalidate(ctx, "member", st->jobs[i].member_id, "models", NULL, err);
     }
     free(changed);
     free(arr);
