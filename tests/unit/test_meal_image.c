@@ -33,6 +33,9 @@ static const struct {
     { "Toast\n2 tsp Butter", "1 serving toast; 2 tsp butter" },
     { "3 slices of Pizza!!", "3 slice pizza" },
     { "Greek-Yoghurt, 2 pieces sushi", "1 serving greek yoghurt; 2 piece sushi" },
+    /* exponents and huge amounts are not amounts (tests/fuzz found 2e5555... = infinity) */
+    { "2e999 eggs, 1 cup rice", "1 cup rice" },
+    { "999999999 g rice, 0x10 eggs", "" },
     { "1.5 cups pasta", "1.5 cup pasta" },
     { "hummus", "1 serving hummus" },
     { "", "" },

@@ -1,6 +1,7 @@
 #include "meal_caption.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,21 +106,44 @@ static const char *next_word(const char *s, char *w, size_t wsz)
     return s + n;
 }
 
+/* Largest amount read from a caption: more is a typo or an attack, not a meal. */
+#define MAX_AMOUNT 100000.0
+
+/* A plain decimal ("2", "1.5") at the start of s: strtod would also take
+ * "2e999" (infinity, found by tests/fuzz), "0x1p3" and "inf", which no one
+ * writes for a meal. Sets *end past it; false when there is none. */
+static bool plain_decimal(const char *s, double *v, const char **end)
+{
+    size_t n = 0;
+    bool dot = false;
+    while (isdigit((unsigned char)s[n]) || (s[n] == '.' && !dot)) {
+        dot = dot || s[n] == '.';
+        n++;
+    }
+    if (n == 0 || !isdigit((unsigned char)s[0]))
+        return false;
+    char buf[40];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *v = strtod(buf, NULL);
+    *end = s + n;
+    return isfinite(*v) && *v <= MAX_AMOUNT;
+}
+
 /* A number at the start of w: "2", "1.5", "1/2", "200g" (then *suffix points
  * at "g"). False when w does not start with a digit or is not a number. */
 static bool parse_number(const char *w, double *v, const char **suffix)
 {
-    if (!isdigit((unsigned char)w[0]))
+    const char *end = NULL;
+    if (!plain_decimal(w, v, &end))
         return false;
-    char *end = NULL;
-    *v = strtod(w, &end);
     if (*end == '/') {
-        char *end2 = NULL;
-        double den = strtod(end + 1, &end2);
-        if (end2 == end + 1 || den <= 0)
+        double den = 0;
+        if (!plain_decimal(end + 1, &den, &end) || den <= 0)
             return false;
         *v /= den;
-        end = end2;
     }
     *suffix = end;
     return true;
