@@ -35,7 +35,7 @@ demo: build stack
 # in one ctest run with the ASan+UBSan build against the real stack.
 test: build build-asan build-fuzz stack
 	@cmake --build $(BUILD) --target valgrind-unit
-	@tests/fuzz/run $(FUZZ_BUILD)/bin 5
+	@tests/fuzz/run $(FUZZ_BUILD)/bin 5 1
 	@eval "$$(tools/stack env)" && cd $(ASAN_BUILD) && ctest --output-on-failure
 
 # healthfleet against Kafka's ceiling and a Python peer, side by side (bench/README.md).
