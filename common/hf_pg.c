@@ -165,3 +165,16 @@ int hf_pg_ok(hf_pg *pg)
     return pg->conn && PQstatus(pg->conn) == CONNECTION_OK;
 }
 
+
+char *hf_pg_id_array(const int64_t *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 1;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    s[0] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
+    snprintf(s + len, cap - len, "}");
+    return s;
+}

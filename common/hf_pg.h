@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 
+#include <stdint.h>
+
 #include "hf_err.h"
 
 typedef struct hf_pg hf_pg;
@@ -25,6 +27,10 @@ void hf_pg_free(hf_pg *pg);
  * Statements are prepared once per connection, by their SQL text. */
 int hf_pg_exec(hf_pg *pg, const char *sql, int nparams, const char *const *params, PGresult **res,
                struct hf_err *err);
+
+/* "{1,2,3}": ids as a PostgreSQL array literal, for one parameter ($1::bigint[])
+ * instead of one statement per id. Caller frees; NULL when out of memory. */
+char *hf_pg_id_array(const int64_t *ids, size_t n);
 
 /* Runs a statement with no parameters and no result (BEGIN, COMMIT, DDL). */
 int hf_pg_cmd(hf_pg *pg, const char *sql, struct hf_err *err);

@@ -110,24 +110,11 @@ START_TEST(dashboard_in_a_browser)
 
     /* a log of a member who does not exist yet: dead-lettered */
     const char *logs = it_topic("logs");
-    /* An id taken from the sequence, so no member created later collides with it. */
-    long long late = it_sql_int("SELECT nextval('members_id_seq')");
-    char event_id[37], key[24], client_id[24];
-    it_uuid4(event_id);
-    snprintf(key, sizeof key, "%lld", late);
-    snprintf(client_id, sizeof client_id, "%lld", client.id);
+    char event_id[37], key[24];
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    it_pack_kv_str(&pk, "event_id", event_id);
-    it_pack_kv_int(&pk, "member_id", late);
-    it_pack_kv_int(&pk, "occurred_at", it_ts_us(it_day(-2), 12, 0, 0));
-    it_pack_kv_double(&pk, "calories", 420);
-    const struct it_kv h[] = { { "hf-schema", "log.nutrition" }, { "hf-version", "1" }, { "hf-event-id", event_id },
-                               { "hf-client", client_id } };
-    it_produce(logs, key, sb.data, sb.size, h, 4, NULL, NULL);
+    long long late = it_produce_orphan_log(client.id, event_id, &sb);
+    snprintf(key, sizeof key, "%lld", late);
     IT_WAIT_FOR(ok, it_metric(metrics, "hf_messages_total{pool=\"adherence\",outcome=\"dead_lettered\"}") == 1, 30000);
     ck_assert_msg(ok, "the log of a missing member was not dead-lettered");
     ck_assert_int_eq(it_stop(pool, 20000), 0);

@@ -1472,3 +1472,23 @@ const char *it_write_file(const char *name, const char *text)
     ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
     return path;
 }
+
+long long it_produce_orphan_log(long long client_id, char event_id[37], msgpack_sbuffer *value)
+{
+    long long member = it_sql_int("SELECT nextval('members_id_seq')");
+    char key[24], client[24];
+    it_uuid4(event_id);
+    snprintf(key, sizeof key, "%lld", member);
+    snprintf(client, sizeof client, "%lld", client_id);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, value, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    it_pack_kv_str(&pk, "event_id", event_id);
+    it_pack_kv_int(&pk, "member_id", member);
+    it_pack_kv_int(&pk, "occurred_at", it_ts_us(it_day(-2), 12, 0, 0));
+    it_pack_kv_double(&pk, "calories", 420);
+    const struct it_kv h[] = { { "hf-schema", "log.nutrition" }, { "hf-version", "1" }, { "hf-event-id", event_id },
+                               { "hf-client", client } };
+    it_produce(it_topic("logs"), key, value->data, value->size, h, 4, NULL, NULL);
+    return member;
+}

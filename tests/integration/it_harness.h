@@ -233,6 +233,13 @@ void it_emit(const char *schema_name, const char *json);
  * timeout_ms. Returns the number read (all of them are in out). */
 int it_consume(const char *topic, int min_count, int timeout_ms, struct it_records *out);
 void it_records_free(struct it_records *rs);
+/* Produces to <prefix>logs a valid log.nutrition (420 kcal, two days ago)
+ * from client_id for a member that does not exist yet: its id comes from
+ * members_id_seq, so no member created later collides with it, and a pool
+ * dead-letters the log until a row with that id is inserted. Fills event_id
+ * and value (initialised by the caller, who destroys it); returns the member
+ * id, which is also the record's key. */
+long long it_produce_orphan_log(long long client_id, char event_id[37], msgpack_sbuffer *value);
 /* Last value of a header, NULL when absent. */
 const char *it_header(const struct it_record *r, const char *name);
 /* Records currently in the topic (sum over partitions of high - low

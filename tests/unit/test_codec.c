@@ -818,30 +818,25 @@ START_TEST(test_wire_types)
                   "occurred_at must be a timestamp (int64 microseconds)");
 
     /* Years past 9999 or before 1900 would be stored as text no parser reads back (tests/fuzz). */
-    const int64_t out_of_range[] = { HF_TIME_MAX_US + 1, HF_TIME_MIN_US - 1, INT64_MAX, INT64_MIN };
-    for (size_t i = 0; i < sizeof out_of_range / sizeof out_of_range[0]; i++) {
+    const struct {
+        int64_t us;
+        bool ok;
+    } bounds[] = { { HF_TIME_MAX_US, true },     { HF_TIME_MIN_US, true }, { HF_TIME_MAX_US + 1, false },
+                   { HF_TIME_MIN_US - 1, false }, { INT64_MAX, false },    { INT64_MIN, false } };
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
         wire_init(&w);
         msgpack_pack_map(&w.pk, 3);
         pk_str(&w.pk, "member_id");
         msgpack_pack_int64(&w.pk, 42);
         pk_str(&w.pk, "occurred_at");
-        msgpack_pack_int64(&w.pk, out_of_range[i]);
+        msgpack_pack_int64(&w.pk, bounds[i].us);
         pk_str(&w.pk, "calories");
         msgpack_pack_double(&w.pk, 1);
-        ck_assert_err(wire_decode(&w, "log.nutrition", &err), err, "occurred_at",
-                      "occurred_at is outside years 1900 to 9999");
-    }
-    const int64_t edges[] = { HF_TIME_MAX_US, HF_TIME_MIN_US };
-    for (size_t i = 0; i < 2; i++) {
-        wire_init(&w);
-        msgpack_pack_map(&w.pk, 3);
-        pk_str(&w.pk, "member_id");
-        msgpack_pack_int64(&w.pk, 42);
-        pk_str(&w.pk, "occurred_at");
-        msgpack_pack_int64(&w.pk, edges[i]);
-        pk_str(&w.pk, "calories");
-        msgpack_pack_double(&w.pk, 1);
-        ck_assert_int_eq(wire_decode(&w, "log.nutrition", &err), 0);
+        if (bounds[i].ok)
+            ck_assert_int_eq(wire_decode(&w, "log.nutrition", &err), 0);
+        else
+            ck_assert_err(wire_decode(&w, "log.nutrition", &err), err, "occurred_at",
+                          "occurred_at is outside years 1900 to 9999");
     }
 
     wire_init(&w); /* timestamp as float */

@@ -172,27 +172,13 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     return add_id(&st->ingredients, &st->n_ingr, &st->cap_ingr, inv.entity_id, err); /* the schema allows no other */
 }
 
-/* "{1,2,3}" for an array parameter; caller frees. */
-static char *id_array(const int64_t *ids, int n)
-{
-    size_t cap = (size_t)n * 21 + 3, len = 1;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '{';
-    for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
-    snprintf(s + len, cap - len, "}");
-    return s;
-}
-
 /* Runs sql with the ids as $1 and calls row() for each (id, text) row. */
 static int lookup(hf_pool_ctx *ctx, struct state *st, const char *sql, const int64_t *ids, int n,
                   int (*row)(struct state *, const char *, const char *, struct hf_err *), struct hf_err *err)
 {
     if (n == 0)
         return 0;
-    char *arr = id_array(ids, n);
+    char *arr = hf_pg_id_array(ids, (size_t)n);
     if (!arr)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     const char *params[] = { arr };

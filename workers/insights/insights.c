@@ -93,14 +93,13 @@ static int job_cmp(const void *a, const void *b)
 /* "{1,2,3}" of the batch's members (sorted); caller frees. */
 static char *id_array(const struct state *st)
 {
-    size_t cap = (size_t)st->n * 21 + 3, len = 1;
-    char *s = malloc(cap);
-    if (!s)
+    int64_t *ids = malloc((size_t)(st->n ? st->n : 1) * sizeof *ids);
+    if (!ids)
         return NULL;
-    s[0] = '{';
     for (int i = 0; i < st->n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "", (long long)st->jobs[i].member_id);
-    snprintf(s + len, cap - len, "}");
+        ids[i] = st->jobs[i].member_id;
+    char *s = hf_pg_id_array(ids, (size_t)st->n);
+    free(ids);
     return s;
 }
 

@@ -45,19 +45,6 @@ static int grow(void **p, int *cap, int need, size_t size)
     return 0;
 }
 
-char *loader_id_array(const int64_t *ids, int n)
-{
-    size_t cap = (size_t)n * 21 + 3, len = 1;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '{';
-    for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
-    s[len++] = '}';
-    s[len] = '\0';
-    return s;
-}
 
 static void mem_free(struct mem *m)
 {
@@ -328,7 +315,7 @@ int loader_load(hf_pg *pg, const int64_t *ids, int n, loader **out, struct hf_er
     *out = NULL;
     PGresult *res = NULL;
     loader *l = calloc(1, sizeof *l);
-    char *arr = loader_id_array(ids, n);
+    char *arr = hf_pg_id_array(ids, (size_t)n);
     int rc = 0;
     if (!l || !arr)
         goto oom;

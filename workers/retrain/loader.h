@@ -30,7 +30,4 @@ const struct member_data *loader_member(const loader *l, int64_t member_id);
 
 void loader_free(loader *l);
 
-/* "{1,2,3}": a PostgreSQL array literal of ids; caller frees. NULL on ENOMEM. */
-char *loader_id_array(const int64_t *ids, int n);
-
 #endif

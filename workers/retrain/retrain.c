@@ -337,7 +337,7 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
     for (int i = 0; i < st->n; i++)
         ids[i] = st->jobs[i].member_id;
     loader *l = NULL;
-    char *arr = loader_id_array(ids, st->n);
+    char *arr = hf_pg_id_array(ids, (size_t)st->n);
     st->cur = calloc((size_t)st->n * KIND_N, sizeof *st->cur);
     if (!arr || !st->cur) {
         free(arr);
