@@ -40,18 +40,30 @@ typedef struct hf_ratelimit hf_ratelimit;
 int hf_ratelimit_new(int local_share, hf_ratelimit **out, struct hf_err *err);
 void hf_ratelimit_free(hf_ratelimit *rl);
 
+#define HF_RATELIMIT_MAX_BUCKETS 4
+
+/* One bucket of a take: limit tokens per window_ms (both >= 1), take n >= 1.
+ * name is borrowed for the call. */
+struct hf_ratelimit_bucket {
+    const char *name;
+    int64_t limit, window_ms, n;
+};
+
 struct hf_ratelimit_result {
     bool allowed;
-    int64_t retry_after_ms; /* when refused: until n tokens are there; else 0 */
+    int64_t retry_after_ms; /* when refused: until every bucket has its n; else 0 */
+    int refused;            /* when refused: the index of the first bucket short of tokens; else -1 */
     bool local;             /* decided by the local fallback (Redis away) */
 };
 
-/* Takes n tokens from bucket `name` (limit tokens per window_ms; limit >= 1,
- * 1 <= n). redis may be NULL (local only). Returns 0 with *res filled (a
- * refusal is not an error), or HF_EINVAL for bad arguments or a bug in the
- * script (err says which). An outage is not an error: it is res->local. */
-int hf_ratelimit_take(hf_ratelimit *rl, hf_redis *redis, const char *name, int64_t limit, int64_t window_ms,
-                      int64_t n, struct hf_ratelimit_result *res, struct hf_err *err);
+/* Takes from every one of the n_buckets buckets (1 to HF_RATELIMIT_MAX_BUCKETS)
+ * or from none: one request counted against an app and against a person is
+ * one Redis round trip, and a refusal by either charges neither. redis may be
+ * NULL (local only). Returns 0 with *res filled (a refusal is not an error),
+ * or HF_EINVAL for bad arguments or a bug in the script (err says which). An
+ * outage is not an error: it is res->local. */
+int hf_ratelimit_take(hf_ratelimit *rl, hf_redis *redis, const struct hf_ratelimit_bucket *buckets, size_t n_buckets,
+                      struct hf_ratelimit_result *res, struct hf_err *err);
 
 /* The bucket arithmetic both sides use, exposed for tests: refills *tokens
  * (at most limit) for the time from *stamp_ms to now_ms, then takes n if it

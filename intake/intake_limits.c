@@ -85,25 +85,29 @@ void intake_limits_redis_return(intake_limits *l, int slot)
     pthread_mutex_unlock(&l->slots[slot].lock);
 }
 
-int intake_limits_take(intake_limits *l, enum intake_limit which, int64_t id, int64_t per_min, int n,
-                       int *retry_after_s)
+int intake_limits_take(intake_limits *l, const struct intake_take *t, int *retry_after_s,
+                       enum intake_limit *refused_by)
 {
-    static const char *const what[] = { [INTAKE_LIMIT_CLIENT] = NULL, [INTAKE_LIMIT_USER_READ] = "read",
-                                        [INTAKE_LIMIT_USER_WRITE] = "write" };
-    char key[96];
-    hf_cache_ratelimit_key(which == INTAKE_LIMIT_CLIENT ? "client" : "user", id, what[which], key, sizeof key);
-    int64_t limit = which == INTAKE_LIMIT_CLIENT      ? per_min
-                    : which == INTAKE_LIMIT_USER_READ ? l->cfg->rate_user_read_rpm
-                                                      : l->cfg->rate_user_write_rpm;
+    char client_key[96], user_key[96];
+    hf_cache_ratelimit_key("client", t->client_id, NULL, client_key, sizeof client_key);
+    struct hf_ratelimit_bucket b[2] = { { client_key, t->client_rpm, 60000, t->n } };
+    size_t nb = 1;
+    if (t->user != INTAKE_LIMIT_CLIENT) {
+        bool read = t->user == INTAKE_LIMIT_USER_READ;
+        hf_cache_ratelimit_key("user", t->user_id, read ? "read" : "write", user_key, sizeof user_key);
+        b[nb++] = (struct hf_ratelimit_bucket){ user_key,
+                                                read ? l->cfg->rate_user_read_rpm : l->cfg->rate_user_write_rpm,
+                                                60000, 1 };
+    }
     int slot;
     hf_redis *redis = intake_limits_redis(l, &slot);
     struct hf_ratelimit_result res;
     struct hf_err err = { 0 };
-    int rc = hf_ratelimit_take(l->rl, redis, key, limit, 60000, n, &res, &err);
+    int rc = hf_ratelimit_take(l->rl, redis, b, nb, &res, &err);
     intake_limits_redis_return(l, slot);
     if (rc) {
         /* A broken script is a bug; refusing everyone would turn it into an outage. */
-        hf_error("rate limit %s: %s", key, err.msg);
+        hf_error("rate limit %s: %s", client_key, err.msg);
         return 0;
     }
     if (res.local)
@@ -111,6 +115,7 @@ int intake_limits_take(intake_limits *l, enum intake_limit which, int64_t id, in
     if (res.allowed)
         return 0;
     hf_metric_add(l->m_refused, 1);
+    *refused_by = res.refused == 1 ? t->user : INTAKE_LIMIT_CLIENT;
     *retry_after_s = (int)((res.retry_after_ms + 999) / 1000);
     if (*retry_after_s < 1)
         *retry_after_s = 1;

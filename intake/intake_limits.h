@@ -34,10 +34,20 @@ void intake_limits_redis_return(intake_limits *l, int slot);
 
 enum intake_limit { INTAKE_LIMIT_CLIENT, INTAKE_LIMIT_USER_READ, INTAKE_LIMIT_USER_WRITE };
 
-/* Takes n units from the bucket of (which, id); per_min is the client's
- * limit for INTAKE_LIMIT_CLIENT and ignored otherwise. Returns 0, or
- * HF_EDENIED with *retry_after_s (>= 1) set. */
-int intake_limits_take(intake_limits *l, enum intake_limit which, int64_t id, int64_t per_min, int n,
-                       int *retry_after_s);
+/* One request's take: n units of the client's budget (per_min is its limit)
+ * and, unless user is INTAKE_LIMIT_CLIENT, one unit of that user's read or
+ * write budget. */
+struct intake_take {
+    int64_t client_id, client_rpm;
+    int n;
+    enum intake_limit user;
+    int64_t user_id;
+};
+
+/* Takes every unit of t in one Redis round trip, or none. Returns 0, or
+ * HF_EDENIED with *retry_after_s (>= 1) set and *refused_by saying whose
+ * budget was short (the client's first). */
+int intake_limits_take(intake_limits *l, const struct intake_take *t, int *retry_after_s,
+                       enum intake_limit *refused_by);
 
 #endif

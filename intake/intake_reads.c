@@ -250,18 +250,23 @@ void intake_reads_answer(intake_reads *r, const struct intake_get *q, struct int
         return fail(a, 404, "not_found", NULL, "no such endpoint (ids are positive whole numbers)");
     if (!parse_query(q, w, &ref, a))
         return;
-    if (intake_limits_take(r->limits, INTAKE_LIMIT_CLIENT, q->client_id, q->client_rpm, 1, &a->retry_after))
-        return fail(a, 429, "rate_limited", NULL, "too many requests for this API key; retry later");
     struct hf_err err = { 0 };
     int rc = intake_auth_reader(r->auth, q->client_id, w == W_ADHERENCE, id, &member_id, &user_id, &err);
+    /* The app's unit and the person's are one take; a read of someone not
+     * found still costs the app its unit, so probing ids is limited too. */
+    struct intake_take take = { q->client_id, q->client_rpm, 1, rc == 0 ? INTAKE_LIMIT_USER_READ : INTAKE_LIMIT_CLIENT,
+                                user_id };
+    enum intake_limit refused_by;
+    if (intake_limits_take(r->limits, &take, &a->retry_after, &refused_by))
+        return fail(a, 429, "rate_limited", NULL,
+                    refused_by == INTAKE_LIMIT_CLIENT ? "too many requests for this API key; retry later"
+                                                      : "too many reads for this user; retry later");
     if (rc == HF_ENOTFOUND)
         return fail(a, 404, "not_found", NULL, "%s", err.msg);
     if (rc) {
         a->retry_after = 2;
         return fail(a, 503, "unavailable", NULL, "cannot check ownership right now");
     }
-    if (intake_limits_take(r->limits, INTAKE_LIMIT_USER_READ, user_id, 0, 1, &a->retry_after))
-        return fail(a, 429, "rate_limited", NULL, "too many reads for this user; retry later");
 
     int rslot = -1, pslot = -1;
     hf_redis *redis = r->cfg->cache_reads ? intake_limits_redis(r->limits, &rslot) : NULL;

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_config.h"
+#include "hf_redis.h"
 #include "it_harness.h"
 
 static int port, pool_metrics, cache_metrics;
@@ -249,9 +251,31 @@ END_TEST
 
 /* 429 exactly at the limit, with Retry-After, for reads and single-event
  * writes per user; other users are not affected. */
+/* Tokens left in an app's shared bucket as of its last take. The test's app
+ * has 12 a minute: a refill of 0.2 a second keeps one unit plain to see. */
+static double app_tokens(long long client_id)
+{
+    hf_redis *redis = NULL;
+    struct hf_err err = { 0 };
+    struct hf_config cfg;
+    ck_assert_msg(hf_config_load(&cfg, &err) == 0, "%s", err.msg);
+    ck_assert_msg(hf_redis_connect(cfg.redis_url, 1000, 0, &redis, &err) == 0, "%s", err.msg);
+    char key[64];
+    snprintf(key, sizeof key, "hf:rl:client:%lld", client_id);
+    const char *argv[] = { "HGET", key, "t" };
+    redisReply *rep = NULL;
+    ck_assert_int_eq(hf_redis_cmd(redis, 3, argv, NULL, &rep, &err), 0);
+    ck_assert_msg(rep->type == REDIS_REPLY_STRING, "no bucket at %s", key);
+    double tokens = strtod(rep->str, NULL);
+    freeReplyObject(rep);
+    hf_redis_free(redis);
+    return tokens;
+}
+
 START_TEST(rate_limits_exact)
 {
     it_make_client(&client, "rl");
+    it_sql("UPDATE api_clients SET rate_limit_per_min = 12 WHERE id = %lld", client.id);
     long long u1 = it_make_user(client.id, "u1"), u2 = it_make_user(client.id, "u2");
     long long m1 = it_make_member(u1, "A"), m1b = it_make_member(u1, "B"), m2 = it_make_member(u2, "C");
     const char *env[] = { "HF_RATE_USER_READ_RPM=5", "HF_RATE_USER_WRITE_RPM=3", NULL };
@@ -281,11 +305,20 @@ START_TEST(rate_limits_exact)
                  "{\"type\":\"log.symptom\",\"member_id\":%lld,\"occurred_at\":\"%s\","
                  "\"symptoms\":{\"bloating\":%d}}",
                  m1, ts, i + 1);
+        double app_before = app_tokens(client.id);
         it_post(&r, port, "/v1/events", client.key, body, NULL);
         ck_assert_msg(r.status == (i < 3 ? 202 : 429), "write %d: %ld %s", i + 1, r.status, r.body);
         if (i == 3) {
             ck_assert_ptr_nonnull(it_http_header(&r, "Retry-After", ra, sizeof ra));
             ck_assert_int_ge(atoi(ra), 1);
+            ck_assert_msg(strstr(r.body, "for this user"), "refused as the person's, not the app's: %s", r.body);
+            /* the person's refusal cost the app nothing (one take, both or neither) */
+            double app_after = app_tokens(client.id);
+            ck_assert_msg(app_after > app_before - 0.5, "app bucket went from %g to %g", app_before, app_after);
+        } else {
+            double app_after = app_tokens(client.id);
+            ck_assert_msg(app_after < app_before - 0.5, "a write cost the app nothing: %g then %g", app_before,
+                          app_after);
         }
         it_http_free(&r);
     }

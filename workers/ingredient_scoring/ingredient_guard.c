@@ -60,7 +60,8 @@ static bool take_token(ing_guard *g, hf_redis *redis, int64_t *retry_after_ms)
 {
     struct hf_ratelimit_result res = { 0 };
     struct hf_err err = { 0 };
-    if (hf_ratelimit_take(g->limit, redis, g->bucket, g->conf.rate, g->conf.window_ms, 1, &res, &err)) {
+    const struct hf_ratelimit_bucket bucket = { g->bucket, g->conf.rate, g->conf.window_ms, 1 };
+    if (hf_ratelimit_take(g->limit, redis, &bucket, 1, &res, &err)) {
         /* only a bug gets here (bad arguments, a broken script): never call unguarded */
         hf_error("rate limit of %s: %s", g->conf.api, err.msg);
         *retry_after_ms = 1000;
