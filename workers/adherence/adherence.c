@@ -141,10 +141,11 @@ static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
         "  program_id bigint, log_type text, payload jsonb, source_client bigint, logged_at timestamptz)"
         "  ON CONFLICT (event_id, logged_at) DO NOTHING RETURNING member_id, log_type),"
         " fresh AS (SELECT member_id, count(*) AS n FROM ins"
-        "  WHERE log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') GROUP BY member_id)"
-        /* The statement's snapshot does not see its own inserts: this counts the logs from before. */
-        " SELECT f.member_id, f.n, (SELECT count(*) FROM daily_logs l WHERE l.member_id = f.member_id"
-        "  AND l.log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') AND l.deleted_at IS NULL) FROM fresh f",
+        "  WHERE log_type IN ('SYMPTOM', 'NUTRITION', 'CYCLE') GROUP BY member_id),"
+        " counted AS (INSERT INTO member_log_counts (member_id, logs) SELECT member_id, n FROM fresh"
+        "  ON CONFLICT (member_id) DO UPDATE SET logs = member_log_counts.logs + EXCLUDED.logs"
+        "  RETURNING member_id, logs)"
+        " SELECT f.member_id, f.n, c.logs - f.n FROM fresh f JOIN counted c USING (member_id)",
         1, params, &res, err);
     free(text);
     long long every = hf_pool_config(ctx)->retrain_every_logs;
@@ -199,8 +200,11 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     int32_t day = (int32_t)((log.occurred_at - ((log.occurred_at % DAY_US) + DAY_US) % DAY_US) / DAY_US);
     if (strcmp(log_type, "NUTRITION") == 0)
         return mark(st->days, &st->n_days, log.program_id, day, err);
-    if (strcmp(log_type, "WORKOUT") == 0) /* counts toward the 7-day window of the next 7 days */
-        for (int i = 0; i < 7 && rc == 0; i++)
+    /* A workout counts toward the 7-day windows of its day and the 6 after;
+     * days past tomorrow are never scored (days_sql), so they are not asked for. */
+    int32_t tomorrow = (int32_t)(hf_time_now_us() / DAY_US) + 1;
+    if (strcmp(log_type, "WORKOUT") == 0)
+        for (int i = 0; i < 7 && day + i <= tomorrow && rc == 0; i++)
             rc = mark(st->days, &st->n_days, log.program_id, day + i, err);
     return rc;
 }
@@ -212,7 +216,9 @@ static int emit_invalidation(hf_pool_ctx *ctx, int64_t program_id, const char *k
     return hf_pool_invalidate(ctx, "program", program_id, kind, date, err);
 }
 
-/* The logged totals of every program day of the batch, in one query: day d
+/* The logged totals of every program day of the batch, in one query ($3 and
+ * $4 bound all of the batch's days, so only their month partitions are
+ * opened, not every month's for every day): day d
  * sums its meals, typed in (NUTRITION) or analysed from a photo (MEAL_PHOTO,
  * once VERIFIED: its payload carries the same top-level nutrient fields); the strength window sums workouts of d-6..d. */
 static const char *const days_sql =
@@ -232,10 +238,12 @@ static const char *const days_sql =
     "   coalesce(sum((payload->>'sugar_g')::float8), 0) AS sugar,"
     "   coalesce(sum((payload->>'water_ml')::float8), 0) AS water"
     "   FROM daily_logs WHERE program_id = p.id AND log_type IN ('NUTRITION', 'MEAL_PHOTO') AND status = 'VERIFIED'"
-    "   AND deleted_at IS NULL AND logged_at >= d.day AND logged_at < d.day + 1) n"
+    "   AND deleted_at IS NULL AND logged_at >= d.day AND logged_at < d.day + 1"
+    "   AND logged_at >= $3::date AND logged_at < $4::date) n"
     " CROSS JOIN LATERAL (SELECT count(*) AS sessions, coalesce(sum((payload->>'minutes')::float8), 0) AS minutes"
     "   FROM daily_logs WHERE program_id = p.id AND log_type = 'WORKOUT' AND status = 'VERIFIED'"
-    "   AND deleted_at IS NULL AND logged_at >= d.day - 6 AND logged_at < d.day + 1) w";
+    "   AND deleted_at IS NULL AND logged_at >= d.day - 6 AND logged_at < d.day + 1"
+    "   AND logged_at >= $3::date AND logged_at < $4::date) w";
 
 /* The batch's program days as two array literals, "{7,7,9}" and
  * "{2026-11-20,...}" (the second through *days_out); caller frees both. */
@@ -312,8 +320,16 @@ static int recompute_days(hf_pool_ctx *ctx, struct state *st, struct hf_err *err
         rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
         goto out;
     }
-    const char *params[] = { ids, days };
-    if ((rc = hf_pg_exec(hf_pool_pg(ctx), days_sql, 2, params, &res, err)))
+    int32_t first = st->days[0].day, last = st->days[0].day;
+    for (int i = 1; i < st->n_days; i++) {
+        first = st->days[i].day < first ? st->days[i].day : first;
+        last = st->days[i].day > last ? st->days[i].day : last;
+    }
+    char lo[16], hi[16];
+    day_text(first - 6, lo, sizeof lo);
+    day_text(last + 1, hi, sizeof hi);
+    const char *params[] = { ids, days, lo, hi };
+    if ((rc = hf_pg_exec(hf_pool_pg(ctx), days_sql, 4, params, &res, err)))
         goto out;
     for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
         int32_t day;
