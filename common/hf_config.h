@@ -22,6 +22,7 @@ struct hf_config {
     int metrics_port;
     int batch_max;
     int poll_ms;
+    int fetch_wait_ms;
     int retry_base_ms;
     int retry_cap_ms;
     int retry_max;

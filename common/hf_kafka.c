@@ -143,12 +143,18 @@ int hf_producer_flush(hf_producer *p, int timeout_ms, struct hf_err *err)
     return 0;
 }
 
-int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err)
+int hf_producer_ping(hf_producer *p, const char *const *topics, size_t n, int timeout_ms, struct hf_err *err)
 {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(p->rk, 0, NULL, &md, timeout_ms);
-    if (md)
-        rd_kafka_metadata_destroy(md);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0; i < (n ? n : 1) && !e; i++) {
+        rd_kafka_topic_t *t = n ? rd_kafka_topic_new(p->rk, topics[i], NULL) : NULL;
+        const struct rd_kafka_metadata *md = NULL;
+        e = n && !t ? rd_kafka_last_error() : rd_kafka_metadata(p->rk, 0, t, &md, timeout_ms);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (t)
+            rd_kafka_topic_destroy(t);
+    }
     if (e)
         return hf_err_set(err, HF_EUNAVAIL, true, "Kafka does not answer: %s", rd_kafka_err2str(e));
     return 0;

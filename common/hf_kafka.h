@@ -40,8 +40,9 @@ int hf_producer_send(hf_producer *p, const char *topic, const char *key, size_t 
 int hf_producer_flush(hf_producer *p, int timeout_ms, struct hf_err *err);
 
 /* 0 when a broker answers a metadata request within timeout_ms (readiness);
- * else HF_EUNAVAIL. */
-int hf_producer_ping(hf_producer *p, int timeout_ms, struct hf_err *err);
+ * else HF_EUNAVAIL. With topics (n > 0), asks for each of them, so the
+ * producer knows their leaders before its first record to them. */
+int hf_producer_ping(hf_producer *p, const char *const *topics, size_t n, int timeout_ms, struct hf_err *err);
 
 /* Waits up to timeout_ms for outstanding records, then destroys. NULL ok. */
 void hf_producer_free(hf_producer *p, int timeout_ms);

@@ -397,7 +397,7 @@ static enum MHD_Result get_ready(struct intake *in, struct MHD_Connection *conn)
     struct hf_err err = { 0 };
     if (intake_auth_ping(in->auth, &err))
         return send_error(in, conn, 503, "unavailable", err.msg, NULL, 5);
-    if (hf_producer_ping(in->producer, 2000, &err))
+    if (hf_producer_ping(in->producer, NULL, 0, 2000, &err))
         return send_error(in, conn, 503, "unavailable", err.msg, NULL, 5);
     return send_json(in, conn, 200, json_pack("{s:s}", "status", "ready"), 0);
 }

@@ -4,7 +4,7 @@ the same design (a fair peer: the same batching, only another language):
 
   poll up to BATCH messages; one transaction: claim the event ids in
   processed_events, insert the new logs (the same SQL), recompute every
-  touched program day (the same query) and score it in Python with the
+  touched program day up to tomorrow (the same query, JIT off as hf_pg) and score it in Python with the
   rules of workers/adherence/adherence_score.c, upsert; commit; produce
   cache.invalidate per scored day and wait for the broker; commit offsets.
 
@@ -110,7 +110,8 @@ def main():
     producer = Producer({"bootstrap.servers": os.environ["HF_KAFKA_BROKERS"], "acks": "all",
                          "enable.idempotence": True, "linger.ms": 2})
     consumer.subscribe([topic])
-    db = psycopg.connect(os.environ["HF_PG_URL"])
+    # As hf_pg: no JIT (compiling the day query cost seconds), and UTC days.
+    db = psycopg.connect(os.environ["HF_PG_URL"], options="-c jit=off -c timezone=UTC")
     done, first = 0, None
     while done < expected:
         msgs = [m for m in consumer.consume(BATCH, timeout=0.1) if not m.error()]
@@ -128,6 +129,7 @@ def main():
                 "INSERT INTO processed_events (pool, event_id) SELECT 'peer', unnest(%s::uuid[])"
                 " ON CONFLICT DO NOTHING RETURNING event_id::text", (ids,))}
             rows, days = [], set()
+            tomorrow = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=1)
             for schema, doc, client in events:
                 if doc["event_id"] not in fresh:
                     continue
@@ -142,7 +144,8 @@ def main():
                     day = at.date()
                     span = 1 if schema == "log.nutrition" else 7
                     for i in range(span):
-                        days.add((doc["program_id"], day + datetime.timedelta(days=i)))
+                        if day + datetime.timedelta(days=i) <= tomorrow:  # later days are never scored
+                            days.add((doc["program_id"], day + datetime.timedelta(days=i)))
             db.execute("SELECT hf_ensure_log_partition(t) FROM unnest(%s::timestamptz[]) t",
                        (sorted({r["logged_at"] for r in rows}),))
             db.execute(

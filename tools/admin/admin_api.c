@@ -307,7 +307,7 @@ static int health(struct admin *a, json_t **out)
 {
     struct hf_err err = { 0 };
     int64_t t0 = hf_time_mono_us();
-    int rc = hf_producer_ping(a->producer, 2000, &err);
+    int rc = hf_producer_ping(a->producer, NULL, 0, 2000, &err);
     json_t *kafka = probe(rc, t0, &err);
 
     hf_pg *pg = NULL;
