@@ -6,7 +6,7 @@ the same design (a fair peer: the same batching, only another language):
   processed_events, insert the new logs (the same SQL), recompute every
   touched program day up to tomorrow (the same query, JIT off as hf_pg) and score it in Python with the
   rules of workers/adherence/adherence_score.c, upsert; commit; produce
-  cache.invalidate per scored day and wait for the broker; commit offsets.
+  cache.invalidate per program week scored and wait for the broker; commit offsets.
 
 usage: adherence_peer.py TOPIC GROUP EXPECTED   (env HF_PG_URL, HF_KAFKA_BROKERS,
 HF_TOPIC_PREFIX) - exits once EXPECTED messages are processed, printing the
@@ -173,10 +173,14 @@ def main():
                     " WHERE adherence_metrics.total_score IS DISTINCT FROM EXCLUDED.total_score"
                     " OR adherence_metrics.details IS DISTINCT FROM EXCLUDED.details", (json.dumps(scored),))
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        for s in scored:
-            producer.produce(prefix + "cache.invalidate", key=str(s["program_id"]),
-                             value=msgpack.packb({"entity": "program", "entity_id": s["program_id"],
-                                                  "kind": "adherence", "date": s["date"], "at": now}))
+        weeks = set()
+        for s in scored:  # the cache keeps adherence per program week (Monday to Sunday)
+            day = datetime.date.fromisoformat(s["date"])
+            weeks.add((s["program_id"], (day - datetime.timedelta(days=day.weekday())).isoformat()))
+        for program, monday in sorted(weeks):
+            producer.produce(prefix + "cache.invalidate", key=str(program),
+                             value=msgpack.packb({"entity": "program", "entity_id": program,
+                                                  "kind": "adherence", "date": monday, "at": now}))
         producer.flush()
         consumer.commit(asynchronous=False)
         done += len(msgs)

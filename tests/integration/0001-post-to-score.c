@@ -117,7 +117,9 @@ static int invalidations(const struct it_records *rs, long long program, const c
 /* Reads <prefix>cache.invalidate until, for the program, every day D..D+6
  * has an "adherence" invalidation and the week an "adherence_weekly" one
  * (exactly one: the weekly job ran once). Returns "" or what is missing. */
-static const char *wait_invalidations(long long program, char day[][11], int timeout_ms)
+/* The adherence of the 7 days D..D+6 is cached per program week: one
+ * invalidation per week they meet, named by its Monday, none per day. */
+static const char *wait_invalidations(long long program, int32_t D, char day[][11], int timeout_ms)
 {
     static char missing[256];
     int64_t deadline = it_now_ms() + timeout_ms;
@@ -125,9 +127,16 @@ static const char *wait_invalidations(long long program, char day[][11], int tim
         struct it_records rs;
         it_consume(it_topic("cache.invalidate"), 8, 5000, &rs);
         missing[0] = '\0';
-        for (int i = 0; i <= 6; i++)
-            if (invalidations(&rs, program, "adherence", day[i + 1]) < 1)
-                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " adherence/%s", day[i + 1]);
+        for (int i = 0; i <= 6; i++) {
+            int32_t d = D + i, monday = d - (d + 3) % 7; /* 1970-01-01 was a Thursday */
+            char text[11];
+            it_date(text, monday);
+            if (invalidations(&rs, program, "adherence", text) < 1)
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " adherence/%s", text);
+            if (d != monday && invalidations(&rs, program, "adherence", day[i + 1]) > 0)
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " (a day's own: %s)",
+                         day[i + 1]);
+        }
         int weekly = invalidations(&rs, program, "adherence_weekly", day[1]);
         if (weekly != 1)
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " adherence_weekly/%s x%d", day[1],
@@ -295,10 +304,10 @@ START_TEST(post_to_score)
         it_sql_int("SELECT count(*) FROM processed_events WHERE pool = 'adherence' AND event_id = '%s'", job_id), 1);
     it_note("adherence_weekly: 33.51, 7 days logged");
 
-    /* cache.invalidate for each scored day and for the week. */
-    const char *missing = wait_invalidations(program, day, 20000);
+    /* cache.invalidate for each program week the scored days meet, and for the weekly summary. */
+    const char *missing = wait_invalidations(program, D, day, 20000);
     ck_assert_msg(!missing[0], "cache.invalidate records missing for program %lld:%s", program, missing);
-    it_note("cache.invalidate seen for the 7 days and the week");
+    it_note("cache.invalidate seen for the weeks of the 7 days and the weekly summary");
 
     it_stop_all_ok();
 #undef DAY

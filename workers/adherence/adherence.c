@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "adherence_score.h"
+#include "hf_civil.h"
+#include "hf_json.h"
 #include "hf_log.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
@@ -28,6 +30,8 @@ struct state {
     int n_days;
     struct program_day weeks[MAX_DIRTY]; /* day = week_start */
     int n_weeks;
+    struct program_day stale_weeks[MAX_DIRTY]; /* day = Monday; scratch of recompute_days */
+    int n_stale_weeks;
     /* The batch's new logs, inserted by one statement before the recomputes. */
     json_t *rows;
 };
@@ -127,7 +131,7 @@ static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
 {
     if (json_array_size(st->rows) == 0)
         return 0;
-    char *text = json_dumps(st->rows, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    char *text = hf_json_text(st->rows, 15);
     if (!text)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     PGresult *res = NULL;
@@ -331,14 +335,20 @@ static int recompute_days(hf_pool_ctx *ctx, struct state *st, struct hf_err *err
     const char *params[] = { ids, days, lo, hi };
     if ((rc = hf_pg_exec(hf_pool_pg(ctx), days_sql, 4, params, &res, err)))
         goto out;
+    /* The cache keeps a program's adherence per week (hf_cache.h): one
+     * invalidation per program week, named by its Monday, not one per day. */
+    st->n_stale_weeks = 0;
     for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
         int32_t day;
         if (score_row(res, r, rows) && hf_time_parse_date(PQgetvalue(res, r, 1), &day) == 0)
-            rc = emit_invalidation(ctx, atoll(PQgetvalue(res, r, 0)), "adherence", day, err);
+            rc = mark(st->stale_weeks, &st->n_stale_weeks, atoll(PQgetvalue(res, r, 0)),
+                      day - (hf_civil_weekday(day) + 6) % 7, err);
     }
+    for (int i = 0; i < st->n_stale_weeks && rc == 0; i++)
+        rc = emit_invalidation(ctx, st->stale_weeks[i].program_id, "adherence", st->stale_weeks[i].day, err);
     if (rc || json_array_size(rows) == 0)
         goto out;
-    text = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+    text = hf_json_text(rows, 10);
     if (!text) {
         rc = hf_err_set(err, HF_ENOMEM, true, "out of memory");
         goto out;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_json.h"
 #include "hf_log.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
@@ -192,7 +193,7 @@ static int upsert(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
 {
     if (json_array_size(st->rows) == 0)
         return 0;
-    char *text = json_dumps(st->rows, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    char *text = hf_json_text(st->rows, 12);
     if (!text)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     const char *params[] = { text };

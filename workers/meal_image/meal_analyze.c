@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_json.h"
 #include "hf_log.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
@@ -321,7 +322,7 @@ static char *batch_rows(struct analyze_state *st)
             rows = NULL;
         }
     }
-    char *text = rows ? json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = rows ? hf_json_text(rows, 10) : NULL;
     json_decref(rows);
     return text;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_json.h"
 #include "hf_log.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
@@ -293,7 +294,7 @@ static int exec_json(hf_pool_ctx *ctx, const char *sql, json_t *rows, struct hf_
 {
     if (json_array_size(rows) == 0)
         return 0;
-    char *text = json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    char *text = hf_json_text(rows, 10);
     if (!text)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
     const char *params[] = { text };
