@@ -105,6 +105,71 @@ START_TEST(finds_the_planted_lag_effect)
 }
 END_TEST
 
+/* The planted milk -> bloating lag over `days` days: one pair fewer at lag 1. */
+static size_t lag_items_over(int days)
+{
+    hf_insight_data *d = hf_insight_data_new();
+    ck_assert_ptr_nonnull(d);
+    for (int i = 0; i < days; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "{\"symptoms\": {\"bloating\": %d}, \"ingredients\": [%s\"oats\"]}",
+                 i > 0 && (i - 1) % 3 == 0 ? 4 : 1, i % 3 == 0 ? "\"milk\", " : "");
+        add(d, "SYMPTOM", BASE + i, p);
+    }
+    json_t *out = compute(d);
+    size_t n = json_array_size(path(out, "lag_effects", "items"));
+    hf_insight_data_free(d);
+    json_decref(out);
+    return n;
+}
+
+/* r = 1 over a handful of days says nothing: a lag effect needs 14 paired
+ * days (13 pairs: not reported; 14: reported). */
+START_TEST(a_lag_effect_needs_two_weeks_of_pairs)
+{
+    ck_assert_uint_eq(lag_items_over(14), 0);
+    ck_assert_uint_eq(lag_items_over(15), 1);
+}
+END_TEST
+
+/* Energy 1 on weekends, 4-5 on weekdays, over `days` days: the summary
+ * lines about it (the Welch test's and the trend's). */
+static int weekend_lines_over(int days, bool *computed)
+{
+    hf_insight_data *d = hf_insight_data_new();
+    ck_assert_ptr_nonnull(d);
+    for (int i = 0; i < days; i++) {
+        int32_t day = BASE + i;
+        bool weekend = (day + 4) % 7 == 0 || (day + 4) % 7 == 6; /* 1970-01-01 was a Thursday */
+        char p[96];
+        snprintf(p, sizeof p, "{\"symptoms\": {\"energy\": %d}}", weekend ? 1 : 4 + i % 2);
+        add(d, "SYMPTOM", day, p);
+    }
+    json_t *out = compute(d);
+    const json_t *ww = path(path(out, "time_patterns", "energy"), "weekday_weekend", NULL);
+    *computed = strcmp(json_string_value(json_object_get(ww, "status")), "ok") == 0 &&
+                json_real_value(json_object_get(ww, "p")) < 0.05;
+    int lines = 0;
+    const json_t *summary = json_object_get(out, "summary"), *line;
+    size_t i;
+    json_array_foreach(summary, i, line) lines += strstr(json_string_value(line), "on weekends") != NULL;
+    hf_insight_data_free(d);
+    json_decref(out);
+    return lines;
+}
+
+/* A week's weekend difference is computed and kept, but not told: 2 days
+ * against 5. Four weeks of it are. */
+START_TEST(a_weekend_pattern_is_told_from_two_weeks)
+{
+    bool computed = false;
+    ck_assert_int_eq(weekend_lines_over(7, &computed), 0);
+    ck_assert_msg(computed, "the week's test itself must still be there, significant");
+    ck_assert_int_eq(weekend_lines_over(28, &computed), 1);
+    ck_assert(computed);
+}
+END_TEST
+
 START_TEST(finds_the_planted_trigger_with_its_numbers)
 {
     hf_insight_data *d = planted();
@@ -364,6 +429,8 @@ int main(void)
     Suite *s = suite_create("insight_engine");
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, finds_the_planted_lag_effect);
+    tcase_add_test(tc, a_lag_effect_needs_two_weeks_of_pairs);
+    tcase_add_test(tc, a_weekend_pattern_is_told_from_two_weeks);
     tcase_add_test(tc, finds_the_planted_trigger_with_its_numbers);
     tcase_add_test(tc, cycle_phase_worst_and_time_patterns);
     tcase_add_test(tc, experiment_effect_and_its_text);

@@ -19,6 +19,16 @@
 #define TOP 5
 #define MIN_TIMES_EATEN 4 /* "consumed more than 3 times" (002), counted in days */
 #define MAX_LAG 3
+/* A lag correlation needs this many days with both the food known and the
+ * symptom logged: over 3 days r is +-1 by accident and its p-value ~0, which
+ * reported "quinoa is followed by less energy, p < 1e-300" after a week of
+ * demo data. 14, as 002 asks before any model learns from a person's logs. */
+#define MIN_LAG_PAIRS 14
+/* Weekday/weekend and trend results are kept in the JSON from any size, but
+ * told to the person (the summary) only from this many logged days: a week
+ * gave "energy averages 1.00 on weekends (n = 2) and 2.75 on weekdays (n = 4),
+ * p = 0.035", which is noise however small p is. */
+#define MIN_DAYS_TO_TELL 14
 #define SEASON_MIN_DAYS 91 /* "more than 3 months of data" */
 #define BASELINE_MIN_DAYS 14
 #define DAY_US (86400LL * 1000000)
@@ -49,7 +59,7 @@ static void put_int(json_t *o, const char *key, long long v)
     json_object_set_new(o, key, json_integer(v));
 }
 
-/* p-values as a person reads them: 0.034, 0.0021 -> "0.002", 2.3e-05. */
+/* p-values as a person reads them: 0.034, 0.0021 -> "0.002", 2.3e-05, 0 -> "1e-300 or less". */
 static const char *fmt_p(double p, char *buf, size_t n)
 {
     if (p >= 0.001)
@@ -57,7 +67,7 @@ static const char *fmt_p(double p, char *buf, size_t n)
     else if (p > 0)
         snprintf(buf, n, "%.1e", p);
     else
-        snprintf(buf, n, "< 1e-300");
+        snprintf(buf, n, "1e-300 or less"); /* reads "p = 1e-300 or less", not "p = < 1e-300" */
     return buf;
 }
 
@@ -329,7 +339,7 @@ static json_t *lag_effects(const hf_insight_data *d, const struct series *s, jso
                 hf_corr_lag(exposure, s->sym[k], s->span, lag, s->buf[0], &c);
                 x.lag_r[lag] = c.r;
                 x.lag_status[lag] = c.status;
-                if (c.status == HF_STAT_OK && (x.lag < 0 || fabs(c.r) > fabs(x.r))) {
+                if (c.status == HF_STAT_OK && c.n >= MIN_LAG_PAIRS && (x.lag < 0 || fabs(c.r) > fabs(x.r))) {
                     x.lag = lag;
                     x.r = c.r;
                     x.p = c.p;
@@ -524,7 +534,7 @@ static json_t *weekday_weekend(const struct series *s, int k, json_t *summary)
                  "%s averages %.2f on weekends (n = %d) and %.2f on weekdays (n = %d): Welch t = %.2f, p = %s.",
                  label(ins_symptoms[k], true, sym, sizeof sym), w.mean_x, ne, w.mean_y, nd, w.t,
                  fmt_p(w.p, p, sizeof p));
-        say(it, w.p < ALPHA ? summary : NULL, text);
+        say(it, w.p < ALPHA && ne + nd >= MIN_DAYS_TO_TELL ? summary : NULL, text);
     }
     return it;
 }
@@ -554,7 +564,7 @@ static json_t *trend(const struct series *s, int k, json_t *summary)
                  "%s has gone %s by %.2f points a week over %d logged days (slope %.4f a day, p = %s).",
                  label(ins_symptoms[k], true, sym, sizeof sym), l.slope >= 0 ? "up" : "down", fabs(l.slope) * 7, n,
                  l.slope, fmt_p(l.p, p, sizeof p));
-        say(it, l.p < ALPHA ? summary : NULL, text);
+        say(it, l.p < ALPHA && n >= MIN_DAYS_TO_TELL ? summary : NULL, text);
     }
     return it;
 }
