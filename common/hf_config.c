@@ -53,6 +53,7 @@ static const struct var vars[] = {
     I(intake_client_rpm, "HF_INTAKE_CLIENT_RPM", "600000", 1, 100000000, "default events per minute per API client (429 past it)"),
     I(intake_queue_max, "HF_INTAKE_QUEUE_MAX", "100000", 100, 10000000, "producer queue size; 503 when full"),
     I(intake_auth_cache_s, "HF_INTAKE_AUTH_CACHE_S", "60", 0, 86400, "how long a key or ownership answer is cached (revocation delay)"),
+    I(intake_owner_cache, "HF_INTAKE_OWNER_CACHE", "131072", 64, 16777216, "ownership answers an intake keeps (about 64 bytes each): at least the members posting within HF_INTAKE_AUTH_CACHE_S"),
     I(intake_max_skew_days, "HF_INTAKE_MAX_AGE_DAYS", "730", 1, 36500, "oldest occurred_at accepted, in days (also at most 1 day ahead)"),
     /* meal-image pool */
     S(meal_provider_url, "HF_MEAL_PROVIDER_URL", "", "base URL of an OpenAI-compatible vision API, e.g. https://api.openai.com/v1 (empty: captions only)"),

@@ -38,6 +38,7 @@ struct hf_config {
     int intake_client_rpm;
     int intake_queue_max;
     int intake_auth_cache_s;
+    int intake_owner_cache;
     int intake_max_skew_days;
     /* meal-image pool */
     char meal_provider_url[512];

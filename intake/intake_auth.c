@@ -9,15 +9,28 @@
 #include "hf_pg.h"
 #include "hf_time.h"
 
-/* Direct-mapped caches: fixed memory, a collision just evicts. */
-#define CACHE_SLOTS 8192
+/* API keys: few, so a small direct-mapped table (a collision just evicts). */
+#define KEY_SLOTS 1024
+/* Ownership answers: one per member (or program) posting, so as many as the
+ * fleet has active people. 4-way sets: two hot members sharing a slot of a
+ * direct-mapped table would evict each other on every event, and each
+ * eviction is a PostgreSQL query on the hot path. */
+#define OWNER_WAYS 4
 
-struct cached {
+struct cached_key {
     char key[72];
     int64_t expires_us;
-    bool allowed;
     struct intake_client client;
-    int64_t member_id, user_id; /* ownership answers: whose the entity is */
+};
+
+enum owner_kind { OWNS_POST = 1, READS_PROGRAM, READS_MEMBER };
+
+struct cached_owner {
+    int64_t client_id, a, b; /* (member, program) posted; (program or member, 0) read */
+    int64_t expires_us;      /* 0: empty */
+    int64_t member_id, user_id;
+    uint8_t kind;
+    bool allowed, member_ok;
 };
 
 struct intake_auth {
@@ -28,7 +41,9 @@ struct intake_auth {
     bool *busy;
     int n_pg;
     pthread_mutex_t cache_lock;
-    struct cached *cache;
+    struct cached_key *keys;
+    struct cached_owner *owners;
+    size_t owner_sets; /* a power of two */
 };
 
 int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_err *err)
@@ -41,11 +56,15 @@ int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_er
     a->n_pg = cfg->intake_threads;
     a->pgs = calloc((size_t)a->n_pg, sizeof *a->pgs);
     a->busy = calloc((size_t)a->n_pg, sizeof *a->busy);
-    a->cache = calloc(CACHE_SLOTS, sizeof *a->cache);
+    a->keys = calloc(KEY_SLOTS, sizeof *a->keys);
+    a->owner_sets = OWNER_WAYS;
+    while (a->owner_sets * 2 * OWNER_WAYS <= (size_t)cfg->intake_owner_cache)
+        a->owner_sets *= 2;
+    a->owners = calloc(a->owner_sets * OWNER_WAYS, sizeof *a->owners);
     pthread_mutex_init(&a->pg_lock, NULL);
     pthread_cond_init(&a->pg_free, NULL);
     pthread_mutex_init(&a->cache_lock, NULL);
-    if (!a->pgs || !a->busy || !a->cache) {
+    if (!a->pgs || !a->busy || !a->keys || !a->owners) {
         intake_auth_free(a);
         return hf_err_set(err, HF_ENOMEM, false, "out of memory");
     }
@@ -61,7 +80,8 @@ void intake_auth_free(intake_auth *a)
         hf_pg_free(a->pgs[i]);
     free(a->pgs);
     free(a->busy);
-    free(a->cache);
+    free(a->keys);
+    free(a->owners);
     pthread_mutex_destroy(&a->pg_lock);
     pthread_cond_destroy(&a->pg_free);
     pthread_mutex_destroy(&a->cache_lock);
@@ -106,28 +126,77 @@ static unsigned slot_of(const char *key)
     unsigned h = 2166136261u; /* FNV-1a */
     for (; *key; key++)
         h = (h ^ (unsigned char)*key) * 16777619u;
-    return h % CACHE_SLOTS;
+    return h % KEY_SLOTS;
 }
 
-static bool cache_get(intake_auth *a, const char *key, struct cached *out)
+static bool key_get(intake_auth *a, const char *key, struct intake_client *out)
 {
     bool hit = false;
     pthread_mutex_lock(&a->cache_lock);
-    struct cached *c = &a->cache[slot_of(key)];
+    struct cached_key *c = &a->keys[slot_of(key)];
     if (strcmp(c->key, key) == 0 && c->expires_us > hf_time_mono_us()) {
-        *out = *c;
+        *out = c->client;
         hit = true;
     }
     pthread_mutex_unlock(&a->cache_lock);
     return hit;
 }
 
-static void cache_put(intake_auth *a, const struct cached *entry)
+static void key_put(intake_auth *a, const char *key, const struct intake_client *client)
 {
     pthread_mutex_lock(&a->cache_lock);
-    struct cached *c = &a->cache[slot_of(entry->key)];
-    *c = *entry;
+    struct cached_key *c = &a->keys[slot_of(key)];
+    snprintf(c->key, sizeof c->key, "%s", key);
+    c->client = *client;
     c->expires_us = hf_time_mono_us() + (int64_t)a->cfg->intake_auth_cache_s * 1000000;
+    pthread_mutex_unlock(&a->cache_lock);
+}
+
+static struct cached_owner *owner_set(intake_auth *a, const struct cached_owner *q)
+{
+    uint64_t h = (uint64_t)q->client_id * 0x9e3779b97f4a7c15ull ^ (uint64_t)q->a * 0xc2b2ae3d27d4eb4full ^
+                 (uint64_t)q->b * 0x165667b19e3779f9ull ^ q->kind;
+    h ^= h >> 29;
+    return &a->owners[(h & (a->owner_sets - 1)) * OWNER_WAYS];
+}
+
+static bool same_owner_key(const struct cached_owner *x, const struct cached_owner *q)
+{
+    return x->kind == q->kind && x->client_id == q->client_id && x->a == q->a && x->b == q->b;
+}
+
+/* Fills q's answer from the cache; q carries the key (kind, client_id, a, b). */
+static bool owner_get(intake_auth *a, struct cached_owner *q)
+{
+    bool hit = false;
+    int64_t now = hf_time_mono_us();
+    pthread_mutex_lock(&a->cache_lock);
+    struct cached_owner *set = owner_set(a, q);
+    for (int w = 0; w < OWNER_WAYS && !hit; w++)
+        if (set[w].expires_us > now && same_owner_key(&set[w], q)) {
+            *q = set[w];
+            hit = true;
+        }
+    pthread_mutex_unlock(&a->cache_lock);
+    return hit;
+}
+
+/* Stores e over the same key, else over the way that expires first (an
+ * empty or expired one first of all). */
+static void owner_put(intake_auth *a, const struct cached_owner *e)
+{
+    pthread_mutex_lock(&a->cache_lock);
+    struct cached_owner *set = owner_set(a, e), *victim = &set[0];
+    for (int w = 0; w < OWNER_WAYS; w++) {
+        if (same_owner_key(&set[w], e)) {
+            victim = &set[w];
+            break;
+        }
+        if (set[w].expires_us < victim->expires_us)
+            victim = &set[w];
+    }
+    *victim = *e;
+    victim->expires_us = hf_time_mono_us() + (int64_t)a->cfg->intake_auth_cache_s * 1000000;
     pthread_mutex_unlock(&a->cache_lock);
 }
 
@@ -136,20 +205,18 @@ int intake_auth_client(intake_auth *a, const char *key, struct intake_client *cl
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL);
-    struct cached entry = { 0 };
-    strcpy(entry.key, "k:\\x");
+    char cache_key[72];
+    strcpy(cache_key, "k:\\x");
     for (unsigned i = 0; i < dlen && i < 32; i++)
-        snprintf(entry.key + 4 + 2 * i, 3, "%02x", digest[i]);
-    if (cache_get(a, entry.key, &entry)) {
-        *client = entry.client;
+        snprintf(cache_key + 4 + 2 * i, 3, "%02x", digest[i]);
+    if (key_get(a, cache_key, client))
         return 0;
-    }
     int slot, rc;
     PGresult *res = NULL;
     hf_pg *pg = intake_auth_pg_borrow(a, &slot, err);
     if (!pg)
         return HF_EUNAVAIL;
-    const char *params[] = { entry.key + 2 };
+    const char *params[] = { cache_key + 2 };
     rc = hf_pg_exec(pg,
                     "SELECT id, coalesce(rate_limit_per_min, 0), array_to_string(scopes, ',') FROM api_clients"
                     " WHERE key_hash = $1::bytea AND revoked_at IS NULL",
@@ -161,15 +228,13 @@ int intake_auth_client(intake_auth *a, const char *key, struct intake_client *cl
         PQclear(res);
         return hf_err_set(err, HF_EDENIED, false, "unknown or revoked API key");
     }
-    entry.client.id = atoll(PQgetvalue(res, 0, 0));
-    entry.client.rpm = atoi(PQgetvalue(res, 0, 1));
-    if (entry.client.rpm <= 0)
-        entry.client.rpm = a->cfg->intake_client_rpm;
-    snprintf(entry.client.scopes, sizeof entry.client.scopes, "%s", PQgetvalue(res, 0, 2));
+    struct intake_client found = { .id = atoll(PQgetvalue(res, 0, 0)), .rpm = atoi(PQgetvalue(res, 0, 1)) };
+    if (found.rpm <= 0)
+        found.rpm = a->cfg->intake_client_rpm;
+    snprintf(found.scopes, sizeof found.scopes, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
-    entry.allowed = true;
-    cache_put(a, &entry);
-    *client = entry.client;
+    key_put(a, cache_key, &found);
+    *client = found;
     return 0;
 }
 
@@ -196,10 +261,8 @@ bool intake_auth_scope_allows(const struct intake_client *c, const char *type)
 int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64_t program_id, int64_t *user_id,
                      struct hf_err *err)
 {
-    struct cached entry = { 0 };
-    snprintf(entry.key, sizeof entry.key, "o:%lld:%lld:%lld", (long long)client_id, (long long)member_id,
-             (long long)program_id);
-    if (!cache_get(a, entry.key, &entry)) {
+    struct cached_owner entry = { .kind = OWNS_POST, .client_id = client_id, .a = member_id, .b = program_id };
+    if (!owner_get(a, &entry)) {
         char c[24], m[24], p[24];
         snprintf(c, sizeof c, "%lld", (long long)client_id);
         snprintf(m, sizeof m, "%lld", (long long)member_id);
@@ -224,14 +287,14 @@ int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64
         entry.user_id = member_ok ? strtoll(PQgetvalue(res, 0, 2), NULL, 10) : 0;
         PQclear(res);
         entry.allowed = member_ok && program_ok;
-        entry.client.id = member_ok; /* remembers which check failed */
-        cache_put(a, &entry);
+        entry.member_ok = member_ok; /* remembers which check failed */
+        owner_put(a, &entry);
     }
     if (user_id)
         *user_id = entry.user_id;
     if (entry.allowed)
         return 0;
-    if (!entry.client.id)
+    if (!entry.member_ok)
         return hf_err_field(err, HF_EDENIED, "member_id", "member %lld is not a member of this client's users",
                             (long long)member_id);
     return hf_err_field(err, HF_EDENIED, "program_id", "program %lld does not belong to member %lld",
@@ -241,9 +304,8 @@ int intake_auth_owns(intake_auth *a, int64_t client_id, int64_t member_id, int64
 int intake_auth_reader(intake_auth *a, int64_t client_id, bool program, int64_t id, int64_t *member_id,
                        int64_t *user_id, struct hf_err *err)
 {
-    struct cached entry = { 0 };
-    snprintf(entry.key, sizeof entry.key, "r:%lld:%c:%lld", (long long)client_id, program ? 'p' : 'm', (long long)id);
-    if (!cache_get(a, entry.key, &entry)) {
+    struct cached_owner entry = { .kind = program ? READS_PROGRAM : READS_MEMBER, .client_id = client_id, .a = id };
+    if (!owner_get(a, &entry)) {
         char c[24], e[24];
         snprintf(c, sizeof c, "%lld", (long long)client_id);
         snprintf(e, sizeof e, "%lld", (long long)id);
@@ -271,7 +333,7 @@ int intake_auth_reader(intake_auth *a, int64_t client_id, bool program, int64_t 
             entry.user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
         }
         PQclear(res);
-        cache_put(a, &entry);
+        owner_put(a, &entry);
     }
     if (!entry.allowed)
         return hf_err_set(err, HF_ENOTFOUND, false, "no %s %lld among this client's users", program ? "program" : "member",

@@ -4,6 +4,9 @@
  * belongs to a user of this client, a program to that member) in PostgreSQL.
  * Answers are cached in-process for HF_INTAKE_AUTH_CACHE_S so the hot path
  * touches no database; a revoked key keeps working for at most that long.
+ * API keys in a small table; ownership answers in HF_INTAKE_OWNER_CACHE
+ * entries (4-way sets, the soonest to expire evicted), sized for the people
+ * active within that time.
  * Rate limits are intake_limits.h's. Thread-safe. */
 #ifndef INTAKE_AUTH_H
 #define INTAKE_AUTH_H

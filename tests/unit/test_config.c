@@ -37,6 +37,7 @@ static const struct {
     { "HF_INTAKE_CLIENT_RPM", offsetof(struct hf_config, intake_client_rpm), 1, 100000000, 600000 },
     { "HF_INTAKE_QUEUE_MAX", offsetof(struct hf_config, intake_queue_max), 100, 10000000, 100000 },
     { "HF_INTAKE_AUTH_CACHE_S", offsetof(struct hf_config, intake_auth_cache_s), 0, 86400, 60 },
+    { "HF_INTAKE_OWNER_CACHE", offsetof(struct hf_config, intake_owner_cache), 64, 16777216, 131072 },
     { "HF_INTAKE_MAX_AGE_DAYS", offsetof(struct hf_config, intake_max_skew_days), 1, 36500, 730 },
     /* ingredient scoring */
     { "HF_INGREDIENT_CONNECT_TIMEOUT_MS", offsetof(struct hf_config, ingredient_connect_timeout_ms), 1, 60000, 1000 },
