@@ -90,6 +90,8 @@ static const struct var vars[] = {
 
     /* retraining */
     I(retrain_every_logs, "HF_RETRAIN_EVERY_LOGS", "7", 0, 100000, "a member's models are retrained every this many new logs (0: only on schedule)"),
+    I(processed_keep_days, "HF_PROCESSED_KEEP_DAYS", "14", 1, 3650, "the purge forgets processed_events older than this (keep it past the topics' retention, 7 days: a redelivery must still be recognised)"),
+    I(firings_keep_days, "HF_FIRINGS_KEEP_DAYS", "90", 1, 36500, "the purge forgets produced scheduler firings older than this"),
 
     /* insights */
 

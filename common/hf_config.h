@@ -75,6 +75,8 @@ struct hf_config {
 
     /* retraining */
     int retrain_every_logs;
+    int processed_keep_days;
+    int firings_keep_days;
 
     /* insights */
 

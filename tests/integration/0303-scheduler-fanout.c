@@ -23,7 +23,10 @@
  * stay; P's program deleted 40 days ago goes; member Q deleted 31 days ago
  * goes with its logs; user U2 deleted 35 days ago goes (and its member R by
  * cascade); user U3 deleted 10 days ago stays. One audit row per purged row,
- * naming the firing. Partitions: the month 6 ahead is created. */
+ * naming the firing. The fleet's bookkeeping: processed_events 15 days old
+ * are forgotten (13 days old stay), produced firings 91 days old too (89
+ * days old, and a recorded one however old, stay); no audit rows for those.
+ * Partitions: the month 6 ahead is created. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +196,18 @@ START_TEST(fanout)
                 "SELECT string_agg(quote_literal('daily_logs/' || id), ',') FROM daily_logs WHERE member_id = %lld"
                 " AND deleted_at < now() - interval '30 days'",
                 p);
+    /* bookkeeping past its use (ids of its own, so other tests' rows are not counted) */
+    char old_ev[37], new_ev[37], fleet[64];
+    it_uuid4(old_ev);
+    it_uuid4(new_ev);
+    snprintf(fleet, sizeof fleet, "t0303-%lld", client.id);
+    it_sql("INSERT INTO processed_events (pool, event_id, processed_at) VALUES"
+           " ('t0303', '%s', now() - interval '15 days'), ('t0303', '%s', now() - interval '13 days')",
+           old_ev, new_ev);
+    it_sql("INSERT INTO scheduler_firings (fleet, firing_id, schedule, scheduled_at, local_date, job, state, recorded_by)"
+           " SELECT '%s', 'f' || d, 's', now() - make_interval(days => d), current_date, 'purge', st, 't0303'"
+           " FROM (VALUES (91, 'produced'), (89, 'produced'), (200, 'recorded')) AS v(d, st)",
+           fleet);
     char part[64];
     it_sql_text(part, sizeof part, "SELECT 'daily_logs_' || to_char(now() + interval '6 months', 'YYYY_MM')");
     it_sql("DROP TABLE IF EXISTS %s", part);
@@ -246,6 +261,14 @@ START_TEST(fanout)
     ck_assert_int_eq(it_sql_int("SELECT count(*) FROM members WHERE id IN (%lld, %lld)", q, r), 0);
     ck_assert_int_eq(it_sql_int("SELECT count(*) FROM daily_logs WHERE member_id IN (%lld, %lld)", q, r), 0);
     ck_assert_int_eq(it_sql_int("SELECT count(*) FROM users WHERE id = %lld", u3), 1);
+    IT_WAIT_FOR(ok, it_sql_int("SELECT count(*) FROM processed_events WHERE pool = 't0303'") == 1, 30000);
+    ck_assert_int_eq(it_sql_int("SELECT count(*) FROM processed_events WHERE pool = 't0303' AND event_id = '%s'", new_ev), 1);
+    char kept[64];
+    it_sql_text(kept, sizeof kept, "SELECT string_agg(firing_id, ',' ORDER BY firing_id) FROM scheduler_firings"
+                " WHERE fleet = '%s'", fleet);
+    ck_assert_str_eq(kept, "f200,f89");
+    ck_assert_int_eq(it_sql_int("SELECT count(*) FROM audit_logs WHERE target_resource LIKE 'processed_events%%'"
+                                " OR target_resource LIKE 'scheduler_firings%%'"), 0);
     ck_assert_int_eq(it_sql_int("SELECT count(*) FROM members WHERE id = %lld", p), 1);
     /* audit: 3 logs, the program, Q, U2, each naming the firing; nothing
      * for what stayed or went by cascade (rows of earlier runs may be

@@ -60,6 +60,8 @@ static const struct {
     { "HF_RATE_USER_WRITE_RPM", offsetof(struct hf_config, rate_user_write_rpm), 1, 100000000, 60 },
     { "HF_RATE_LOCAL_SHARE", offsetof(struct hf_config, rate_local_share), 1, 10000, 1 },
     { "HF_RETRAIN_EVERY_LOGS", offsetof(struct hf_config, retrain_every_logs), 0, 100000, 7 },
+    { "HF_PROCESSED_KEEP_DAYS", offsetof(struct hf_config, processed_keep_days), 1, 3650, 14 },
+    { "HF_FIRINGS_KEEP_DAYS", offsetof(struct hf_config, firings_keep_days), 1, 36500, 90 },
     { "HF_MEAL_PROVIDER_TIMEOUT_MS", offsetof(struct hf_config, meal_provider_timeout_ms), 100, 600000, 30000 },
     { "HF_MEAL_PROVIDER_RETRIES", offsetof(struct hf_config, meal_provider_retries), 0, 10, 2 },
     { "HF_MEAL_PROVIDER_RPM", offsetof(struct hf_config, meal_provider_rpm), 1, 1000000, 600 },

@@ -4,7 +4,11 @@
  *  - purge: hard-deletes the rows of the soft-deletable tables (daily_logs,
  *    care_programs, members, users) whose deleted_at is more than `days`
  *    (default 30) ago, writing one audit_logs row per deleted row in the
- *    same statement, so a row is never gone without its audit record;
+ *    same statement, so a row is never gone without its audit record; and
+ *    forgets the fleet's own bookkeeping past its use: processed_events
+ *    older than HF_PROCESSED_KEEP_DAYS, produced scheduler firings older
+ *    than HF_FIRINGS_KEEP_DAYS (every event of every pool leaves a
+ *    processed_events row: unpurged, it would become the largest table);
  *  - partitions: creates the daily_logs partitions of this month and the
  *    next `months` (default 3) with hf_ensure_log_partition.
  * Both are idempotent: a repeated job finds nothing more to do. */
@@ -66,6 +70,37 @@ static int purge(hf_pool_ctx *ctx, const struct maint_job *job, const char *even
     return 0;
 }
 
+/* No audit rows: these are the fleet's records of its own work, not anyone's
+ * data. A redelivered event older than the kept window would be applied
+ * again, so the window outlasts the topics' retention. */
+static int forget(hf_pool_ctx *ctx, const char *event_id, struct hf_err *err)
+{
+    static const struct {
+        const char *what, *sql;
+    } bookkeeping[] = {
+        { "processed_events", "WITH d AS (DELETE FROM processed_events WHERE processed_at < now()"
+                              " - make_interval(days => $1::int) RETURNING 1) SELECT count(*) FROM d" },
+        { "scheduler_firings", "WITH d AS (DELETE FROM scheduler_firings WHERE state = 'produced' AND scheduled_at < now()"
+                               " - make_interval(days => $1::int) RETURNING 1) SELECT count(*) FROM d" },
+    };
+    const struct hf_config *cfg = hf_pool_config(ctx);
+    const int keep[] = { cfg->processed_keep_days, cfg->firings_keep_days };
+    for (size_t i = 0; i < sizeof bookkeeping / sizeof bookkeeping[0]; i++) {
+        char days[16];
+        snprintf(days, sizeof days, "%d", keep[i]);
+        const char *params[] = { days };
+        PGresult *res = NULL;
+        int rc = hf_pg_exec(hf_pool_pg(ctx), bookkeeping[i].sql, 1, params, &res, err);
+        if (rc == 0 && PQgetvalue(res, 0, 0)[0] != '0')
+            hf_log(HF_LOG_INFO, event_id, "purge %s: %s rows older than %s days forgotten", bookkeeping[i].what,
+                   PQgetvalue(res, 0, 0), days);
+        PQclear(res);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int partitions(hf_pool_ctx *ctx, const struct maint_job *job, struct hf_err *err)
 {
     char months[16];
@@ -93,8 +128,10 @@ static int handle(hf_pool_ctx *ctx, void *state, const struct hf_msg *msg, struc
     int rc = hf_doc_bind(msg->doc, bind, sizeof bind / sizeof bind[0], &job, err);
     if (rc)
         return rc;
-    if (strcmp(job.task, "purge") == 0)
-        return purge(ctx, &job, msg->event_id, err);
+    if (strcmp(job.task, "purge") == 0) {
+        rc = purge(ctx, &job, msg->event_id, err);
+        return rc ? rc : forget(ctx, msg->event_id, err);
+    }
     return partitions(ctx, &job, err);
 }
 
