@@ -209,6 +209,22 @@ START_TEST(off_search_and_missing)
     ing_source_clear(&s);
     json_decref(j);
 
+    /* The first product with a nutrition table, not the first listed. */
+    j = load("{'count': 3, 'products': [{'code': '1', 'product_name': 'Cola', 'nutriments': {}},"
+             " {'code': '2', 'product_name': 'Cola 33cl', 'nutriments': {'energy-kcal_100g': 42, 'sugars_100g': 10.6}},"
+             " {'code': '3', 'product_name': 'Cola zero', 'nutriments': {'energy-kcal_100g': 0.3}}]}");
+    ck_assert_int_eq(ing_parse_off(j, &s, NULL), 0);
+    ck_assert(s.found);
+    ck_assert_str_eq(s.description, "Cola 33cl");
+    ck_assert_double_eq_tol(s.kcal, 42, 1e-9);
+    ing_source_clear(&s);
+    json_decref(j);
+    j = load("{'count': 1, 'products': [{'code': '1', 'product_name': 'Mystery', 'nutriments': {}}]}");
+    ck_assert_int_eq(ing_parse_off(j, &s, NULL), 0);
+    ck_assert_str_eq(s.description, "Mystery"); /* none states it: the first */
+    ing_source_clear(&s);
+    json_decref(j);
+
     const char *not_found[] = { "{'code': '123', 'status': 0, 'status_verbose': 'product not found'}",
                                 "{'count': 0, 'products': []}" };
     for (size_t i = 0; i < 2; i++) {

@@ -400,6 +400,21 @@ static double off_number(const json_t *nutriments, const char *key)
     return number(json_object_get(nutriments, key));
 }
 
+/* Open Food Facts ranks by relevance, but many of its products carry no
+ * nutrition table: the first product that states its energy per 100 g, else
+ * the first. */
+static const json_t *off_pick(const json_t *products)
+{
+    size_t i;
+    json_t *product;
+    json_array_foreach(products, i, product)
+    {
+        if (json_is_number(json_object_get(json_object_get(product, "nutriments"), "energy-kcal_100g")))
+            return product;
+    }
+    return json_array_get(products, 0);
+}
+
 int ing_parse_off(const json_t *answer, struct ing_source *out, struct hf_err *err)
 {
     if (!json_is_object(answer))
@@ -409,7 +424,7 @@ int ing_parse_off(const json_t *answer, struct ing_source *out, struct hf_err *e
     if (products) {
         if (!json_is_array(products))
             return hf_err_set(err, HF_EINVAL, false, "Open Food Facts search: \"products\" is not an array");
-        product = json_array_get(products, 0);
+        product = off_pick(products);
     } else if (json_integer_value(json_object_get(answer, "status")) != 1) {
         return 0; /* status 0: product not found */
     }

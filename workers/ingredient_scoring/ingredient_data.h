@@ -51,7 +51,8 @@ void ing_source_clear(struct ing_source *s);
 int ing_parse_fdc(const json_t *answer, struct ing_source *out, struct hf_err *err);
 
 /* Reads an Open Food Facts answer: /api/v2/product/{code} ({"status": 1,
- * "product": {...}}) or a search ({"products": [...]}, the first). Returns
+ * "product": {...}}) or a search ({"products": [...]}: the first that states
+ * its energy per 100 g, else the first). Returns
  * 0 (found false for status 0 or no product) or HF_EINVAL. */
 int ing_parse_off(const json_t *answer, struct ing_source *out, struct hf_err *err);
 

@@ -422,7 +422,7 @@ static int make_url(const struct state *st, const struct entry *e, enum api api,
         n1 = asprintf(url, "%s/api/v2/product/%s?fields=%s", st->cfg->off_url, e->name, off_fields);
         n2 = asprintf(log_url, "Open Food Facts /api/v2/product/%s", e->name);
     } else {
-        n1 = asprintf(url, "%s/cgi-bin/search.pl?search_terms=%s&search_simple=1&action=process&json=1&page_size=1"
+        n1 = asprintf(url, "%s/cgi-bin/search.pl?search_terms=%s&search_simple=1&action=process&json=1&page_size=5"
                            "&fields=%s",
                       st->cfg->off_url, q, off_fields);
         n2 = asprintf(log_url, "Open Food Facts search?search_terms=%s", q);
