@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_civil.h"
 #include "hf_time.h"
 
 #define DAY_US (86400LL * 1000000)
@@ -99,17 +100,11 @@ int hf_cache_version_key(enum hf_cache_entity entity, int64_t id, const char *na
     return rc ? rc : append(out, outsz, NULL, ":ver");
 }
 
-/* The Monday on or before day (day 0, 1970-01-01, was a Thursday). */
-static int32_t monday_of(int32_t day)
-{
-    return day - ((day + 3) % 7 + 7) % 7;
-}
-
 int hf_cache_week_version_key(int64_t program, int32_t day, char *out, size_t outsz)
 {
     int rc = hf_cache_version_key(HF_CACHE_PROGRAM, program, NULL, out, outsz);
     char monday[16];
-    hf_time_format_date((int64_t)monday_of(day) * DAY_US, monday, sizeof monday);
+    hf_time_format_date((int64_t)hf_civil_monday(day) * DAY_US, monday, sizeof monday);
     return rc ? rc : append(out, outsz, NULL, ":w:%s", monday);
 }
 
@@ -292,7 +287,7 @@ int hf_cache_get(hf_redis *r, const struct hf_cache_ref *ref, const char *extra_
     int nkeys = 1;
     /* Adherence of from..to shows days from..to and weekly summaries
      * starting from-6..to: it depends on every week meeting from-6..to. */
-    for (int32_t d = ref->kind == HF_CACHE_ADHERENCE ? monday_of(ref->from - 6) : 1, end = ref->to;
+    for (int32_t d = ref->kind == HF_CACHE_ADHERENCE ? (int32_t)hf_civil_monday(ref->from - 6) : 1, end = ref->to;
          ref->kind == HF_CACHE_ADHERENCE && d <= end; d += 7) {
         if (nkeys > MAX_WEEKS)
             return hf_err_set(err, HF_EINVAL, false, "cache get: an adherence range of more than %d weeks", MAX_WEEKS - 2);

@@ -37,6 +37,13 @@ static inline int hf_civil_weekday(int64_t z)
     return (int)(z >= -4 ? (z + 4) % 7 : (z + 5) % 7 + 6);
 }
 
+/* The Monday on or before day z: the first day of z's week, as the fleet's
+ * weeks (Monday to Sunday) are keyed. */
+static inline int64_t hf_civil_monday(int64_t z)
+{
+    return z - (hf_civil_weekday(z) + 6) % 7;
+}
+
 static inline bool hf_civil_leap(int64_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;

@@ -342,7 +342,7 @@ static int recompute_days(hf_pool_ctx *ctx, struct state *st, struct hf_err *err
         int32_t day;
         if (score_row(res, r, rows) && hf_time_parse_date(PQgetvalue(res, r, 1), &day) == 0)
             rc = mark(st->stale_weeks, &st->n_stale_weeks, atoll(PQgetvalue(res, r, 0)),
-                      day - (hf_civil_weekday(day) + 6) % 7, err);
+                      (int32_t)hf_civil_monday(day), err);
     }
     for (int i = 0; i < st->n_stale_weeks && rc == 0; i++)
         rc = emit_invalidation(ctx, st->stale_weeks[i].program_id, "adherence", st->stale_weeks[i].day, err);
