@@ -14,14 +14,19 @@
 #include <stdint.h>
 
 #include "hf_err.h"
+#include "hf_jdoc.h"
 #include "hf_schema.h"
 
-/* Encodes a JSON event object into out (appended; caller owns out). Keys in
+/* Encodes a parsed JSON event object into out (appended; caller owns out). Keys in
  * `skip` (a NULL-terminated list: the envelope the caller handled, like
  * "type") are passed over; any other key the schema does not know is an
  * error. Then validates the result like a worker would. On failure returns
  * HF_EINVAL with err->field holding the path ("items[2].grams") and out may
  * hold a partial encoding the caller must discard. */
+int hf_codec_encode(const struct hf_schema *s, const hf_jval *obj, const char *const *skip, const char *event_id,
+                    msgpack_sbuffer *out, struct hf_err *err);
+
+/* The same for a document built with jansson (the fleet's own jobs). */
 int hf_codec_encode_json(const struct hf_schema *s, const json_t *obj, const char *const *skip, const char *event_id,
                          msgpack_sbuffer *out, struct hf_err *err);
 

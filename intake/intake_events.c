@@ -7,17 +7,19 @@
 
 #include "hf_codec.h"
 #include "hf_time.h"
+#include "hf_utf8.h"
 
 static const char *const envelope[] = { "type", "schema_version", "event_id", NULL };
 
-static int choose_id(const json_t *event, int64_t client_id, const char *idempotency_key, int index,
+static int choose_id(const hf_jval *event, int64_t client_id, const char *idempotency_key, int index,
                      char out[HF_UUID_STRLEN], struct hf_err *err)
 {
-    const json_t *given = json_object_get(event, "event_id");
-    if (given && !json_is_null(given)) {
-        if (!json_is_string(given) || !hf_uuid_valid(json_string_value(given)))
+    const hf_jval *given = hf_jval_get(event, "event_id");
+    if (hf_jval_type(given) != HF_J_NULL) {
+        const char *text = hf_jval_str(given, NULL);
+        if (!text || !hf_uuid_valid(text))
             return hf_err_field(err, HF_EINVAL, "event_id", "event_id must be a UUID like 3f2b8c1e-5d4a-4e8b-9c7d-1a2b3c4d5e6f");
-        snprintf(out, HF_UUID_STRLEN, "%s", json_string_value(given));
+        snprintf(out, HF_UUID_STRLEN, "%s", text);
         hf_uuid_normalise(out);
         return 0;
     }
@@ -32,22 +34,6 @@ static int choose_id(const json_t *event, int64_t client_id, const char *idempot
     return hf_uuid_v4(out) ? hf_err_set(err, HF_EIO, true, "no randomness for an event id") : 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), 0 if none. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!len || len > n)
-        return 0;
-    unsigned cp = len == 1 ? p[0] : p[0] & (0xff >> (len + 1));
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[k] & 0x3f);
-    }
-    static const unsigned min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-    return cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : len;
-}
-
 /* Text whose parts were cut to fixed buffers (a path cut inside a message,
  * the message cut again): the bytes of broken sequences are dropped. */
 static json_t *cut_text(const char *s)
@@ -57,7 +43,7 @@ static json_t *cut_text(const char *s)
     if (!clean)
         return NULL;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        size_t len = hf_utf8_seq((const unsigned char *)s + i, n - i);
         if (!len) {
             i++;
             continue;
@@ -79,29 +65,28 @@ json_t *intake_error_body(const char *code, const char *message, const char *fie
     return e ? json_pack("{s:o}", "error", e) : NULL;
 }
 
-int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *reg, const json_t *event,
+int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *reg, const hf_jval *event,
                          int64_t client_id, const char *idempotency_key, int index, struct intake_record *rec,
                          struct hf_err *err)
 {
     memset(rec, 0, sizeof *rec);
     msgpack_sbuffer_init(&rec->value);
-    if (!json_is_object(event))
+    if (hf_jval_type(event) != HF_J_OBJECT)
         return hf_err_field(err, HF_EINVAL, "", "an event must be a JSON object");
-    const json_t *type = json_object_get(event, "type");
-    if (!json_is_string(type))
+    const char *name = hf_jval_str(hf_jval_get(event, "type"), NULL);
+    if (!name)
         return hf_err_field(err, HF_EINVAL, "type", "type is required: the event type, like \"log.nutrition\"");
-    const char *name = json_string_value(type);
-    const json_t *ver = json_object_get(event, "schema_version");
+    const hf_jval *ver = hf_jval_get(event, "schema_version");
     const struct hf_schema *s;
-    if (ver && !json_is_null(ver)) {
-        if (!json_is_integer(ver))
+    if (hf_jval_type(ver) != HF_J_NULL) {
+        if (hf_jval_type(ver) != HF_J_INT)
             return hf_err_field(err, HF_EINVAL, "schema_version", "schema_version must be a whole number");
-        json_int_t v = json_integer_value(ver);
+        int64_t v = hf_jval_int(ver);
         /* Checked before narrowing: 4294967297 must not become version 1. */
         s = v >= 1 && v <= INT_MAX ? hf_schema_find(reg, name, (int)v) : NULL;
         if (!s && hf_schema_latest(reg, name))
             return hf_err_field(err, HF_EINVAL, "schema_version", "%s has no version %lld (newest is %d)", name,
-                                (long long)json_integer_value(ver), hf_schema_latest(reg, name)->version);
+                                (long long)v, hf_schema_latest(reg, name)->version);
     } else {
         s = hf_schema_latest(reg, name);
     }
@@ -113,12 +98,12 @@ int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *
     int rc = choose_id(event, client_id, idempotency_key, index, rec->event_id, err);
     if (rc)
         return rc;
-    rc = hf_codec_encode_json(s, event, envelope, rec->event_id, &rec->value, err);
+    rc = hf_codec_encode(s, event, envelope, rec->event_id, &rec->value, err);
     if (rc)
         return rc;
-    const json_t *when = json_object_get(event, "occurred_at");
+    const char *when = hf_jval_str(hf_jval_get(event, "occurred_at"), NULL);
     int64_t at;
-    if (when && hf_time_parse_rfc3339(json_string_value(when), &at) == 0) {
+    if (when && hf_time_parse_rfc3339(when, &at) == 0) {
         int64_t now = hf_time_now_us();
         if (at > now + 86400LL * 1000000)
             return hf_err_field(err, HF_EINVAL, "occurred_at", "occurred_at is more than a day in the future");
@@ -126,9 +111,9 @@ int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *
             return hf_err_field(err, HF_EINVAL, "occurred_at", "occurred_at is more than %d days in the past",
                                 cfg->intake_max_skew_days);
     }
-    rec->member_id = json_integer_value(json_object_get(event, "member_id"));
-    rec->program_id = json_integer_value(json_object_get(event, "program_id"));
-    snprintf(rec->key, sizeof rec->key, "%lld", (long long)json_integer_value(json_object_get(event, s->key_field)));
+    rec->member_id = hf_jval_int(hf_jval_get(event, "member_id"));
+    rec->program_id = hf_jval_int(hf_jval_get(event, "program_id"));
+    snprintf(rec->key, sizeof rec->key, "%lld", (long long)hf_jval_int(hf_jval_get(event, s->key_field)));
     hf_config_topic(cfg, s->family, rec->topic, sizeof rec->topic);
     return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "hf_config.h"
 #include "hf_err.h"
+#include "hf_jdoc.h"
 #include "hf_schema.h"
 #include "hf_uuid.h"
 
@@ -31,7 +32,7 @@ struct intake_record {
  * id. Returns 0; HF_EINVAL (err->field set: "type", a field path...);
  * HF_EDENIED for a type the fleet reserves for itself. rec->value is
  * initialised either way and must be destroyed. */
-int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *reg, const json_t *event,
+int intake_event_prepare(const struct hf_config *cfg, const hf_schema_registry *reg, const hf_jval *event,
                          int64_t client_id, const char *idempotency_key, int index, struct intake_record *rec,
                          struct hf_err *err);
 

@@ -161,7 +161,7 @@ static void refuse(struct item *it, int status, const char *code)
 }
 
 /* Validates one event and checks the caller may post it. */
-static void prepare_item(struct intake *in, struct req *r, const json_t *event, int index, struct item *it)
+static void prepare_item(struct intake *in, struct req *r, const hf_jval *event, int index, struct item *it)
 {
     it->req = r;
     int rc = intake_event_prepare(&in->cfg, in->schemas, event, r->client.id,
@@ -260,26 +260,28 @@ static enum MHD_Result send_limited(struct intake *in, struct req *r, enum intak
 
 static enum MHD_Result post_events(struct intake *in, struct req *r)
 {
-    json_error_t jerr;
-    json_t *doc = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-        return send_error(in, r->conn, 400, "invalid_json", msg, NULL, 0);
+    hf_jdoc *doc;
+    struct hf_err perr = { 0 };
+    if (hf_jdoc_parse(r->body ? r->body : "", r->len, &doc, &perr)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "body is not valid JSON: %s", perr.msg);
+        return perr.code == HF_ENOMEM ? send_error(in, r->conn, 503, "unavailable", "out of memory", NULL, 1)
+                                      : send_error(in, r->conn, 400, "invalid_json", msg, NULL, 0);
     }
+    const hf_jval *root = hf_jdoc_root(doc);
     size_t n = 1;
     if (r->route == R_BATCH) {
-        if (!json_is_array(doc) || json_array_size(doc) == 0) {
-            json_decref(doc);
+        if (hf_jval_type(root) != HF_J_ARRAY || hf_jval_size(root) == 0) {
+            hf_jdoc_free(doc);
             return send_error(in, r->conn, 400, "invalid_json", "a batch must be a non-empty JSON array of events",
                               NULL, 0);
         }
-        n = json_array_size(doc);
+        n = hf_jval_size(root);
         if (n > (size_t)in->cfg.intake_batch_max) {
             char msg[128];
             snprintf(msg, sizeof msg, "a batch holds at most %d events (HF_INTAKE_BATCH_MAX); this one has %zu",
                      in->cfg.intake_batch_max, n);
-            json_decref(doc);
+            hf_jdoc_free(doc);
             return send_error(in, r->conn, 413, "batch_too_large", msg, NULL, 0);
         }
     }
@@ -289,22 +291,22 @@ static enum MHD_Result post_events(struct intake *in, struct req *r)
     /* A batch is charged before its events are read; a single event once its
      * person is known, so the app's and the person's budgets are one take. */
     if (r->route == R_BATCH && intake_limits_take(in->limits, &take, &retry_after, &refused_by)) {
-        json_decref(doc);
+        hf_jdoc_free(doc);
         return send_limited(in, r, refused_by, retry_after);
     }
     r->items = calloc(n, sizeof *r->items);
     if (!r->items) {
-        json_decref(doc);
+        hf_jdoc_free(doc);
         return send_error(in, r->conn, 503, "unavailable", "out of memory", NULL, 1);
     }
     r->n_items = (int)n;
     bool all_ok = true;
     for (size_t i = 0; i < n; i++) {
-        const json_t *event = r->route == R_BATCH ? json_array_get(doc, i) : doc;
+        const hf_jval *event = r->route == R_BATCH ? hf_jval_at(root, i) : root;
         prepare_item(in, r, event, r->route == R_BATCH ? (int)i : -1, &r->items[i]);
         all_ok = all_ok && r->items[i].status == 0;
     }
-    json_decref(doc);
+    hf_jdoc_free(doc);
     if (r->route == R_EVENT) {
         if (all_ok) { /* a refused event still costs its app a unit */
             take.user = INTAKE_LIMIT_USER_WRITE;

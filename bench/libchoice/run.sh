@@ -18,12 +18,12 @@ N=${N:-1000000}
 PORT=${PORT:-18080}
 BUILD=${BUILD:-$here/build}
 SERVERS=(microhttpd libevent h2o)
-PARSERS=(jansson jsonc cjson)
+PARSERS=(jansson jsonc cjson hfjdoc)
 
 # ---- prerequisites (Debian 12 packages) -------------------------------------
 declare -A PC_PKG=([libmicrohttpd]=libmicrohttpd-dev [libevent]=libevent-dev
   [libevent_pthreads]=libevent-dev [libh2o-evloop]=libh2o-evloop-dev [openssl]=libssl-dev
-  [jansson]=libjansson-dev [json-c]=libjson-c-dev [libcjson]=libcjson-dev)
+  [jansson]=libjansson-dev [json-c]=libjson-c-dev [libcjson]=libcjson-dev [yajl]=libyajl-dev)
 missing=()
 for m in "${!PC_PKG[@]}"; do pkg-config --exists "$m" || missing+=("${PC_PKG[$m]}"); done
 command -v wrk >/dev/null || missing+=(wrk)
@@ -52,6 +52,10 @@ build http_h2o http_h2o.c -- libh2o-evloop openssl
 build json_bench_jansson json_bench.c json_jansson.c -- jansson
 build json_bench_jsonc json_bench.c json_jsonc.c -- json-c
 build json_bench_cjson json_bench.c json_cjson.c -- libcjson
+common=$here/../../common
+CFLAGS+=(-I"$common")
+build json_bench_hfjdoc json_bench.c json_hfjdoc.c "$common/hf_jdoc.c" "$common/hf_utf8.c" "$common/hf_err.c" \
+  -- jansson yajl
 
 # ---- server lifetime ---------------------------------------------------------
 server_pid=
@@ -146,8 +150,8 @@ echo "JSON: parse + walk every field + free, $(wc -c <event.json) B event, $N ti
 echo
 echo "| parser | version | ns/parse | peak RSS | heap of one parsed event | LoC | sum of values read |"
 echo "|---|---|---:|---:|---:|---:|---|"
-declare -A NAME=([jansson]=jansson [jsonc]=json-c [cjson]=cjson)
-declare -A PC=([jansson]=jansson [jsonc]=json-c [cjson]=libcjson)
+declare -A NAME=([jansson]=jansson [jsonc]=json-c [cjson]=cjson [hfjdoc]=hf_jdoc)
+declare -A PC=([jansson]=jansson [jsonc]=json-c [cjson]=libcjson [hfjdoc]=yajl)
 for p in "${PARSERS[@]}"; do
   med() { pick "$results" "$1" RESULT "${NAME[$p]}" | median; }
   printf '| %s | %s | %s | %s KiB | %s B | %s | %s |\n' "${NAME[$p]}" \

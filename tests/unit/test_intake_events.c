@@ -36,10 +36,10 @@ static int prepare(const char *text, const char *idem, int index, struct intake_
         snprintf(body, sizeof body, "%.*s%s%s", (int)(at - text), text, now, at + 3);
     else
         snprintf(body, sizeof body, "%s", text);
-    json_t *event = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(event);
-    int rc = intake_event_prepare(&cfg, reg, event, 7, idem, index, rec, err);
-    json_decref(event);
+    hf_jdoc *event;
+    ck_assert_int_eq(hf_jdoc_parse(body, strlen(body), &event, err), 0);
+    int rc = intake_event_prepare(&cfg, reg, hf_jdoc_root(event), 7, idem, index, rec, err);
+    hf_jdoc_free(event);
     return rc;
 }
 

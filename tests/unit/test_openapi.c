@@ -149,7 +149,10 @@ START_TEST(examples_are_accepted)
     json_t *ex;
     json_object_foreach(examples, key, ex) {
         struct intake_record rec;
-        int rc = intake_event_prepare(&cfg, reg, json_object_get(ex, "value"), 1, NULL, -1, &rec, &err);
+        hf_jdoc *value = hf_jdoc_from_json(json_object_get(ex, "value"));
+        ck_assert_ptr_nonnull(value);
+        int rc = intake_event_prepare(&cfg, reg, hf_jdoc_root(value), 1, NULL, -1, &rec, &err);
+        hf_jdoc_free(value);
         ck_assert_msg(rc == 0, "example %s refused: %s (%s)", key, err.msg, err.field);
         msgpack_sbuffer_destroy(&rec.value);
     }
