@@ -32,6 +32,13 @@ static const char *const insights_sql =
     "SELECT json_build_object('member_id', member_id, 'data_hash', data_hash, 'computed_at', computed_at,"
     " 'insights', insights)::text FROM user_insights WHERE member_id = $1";
 
+/* An ingredient's score, asked by any spelling: the name normalised by
+ * hf_food_name, an alias standing for its food (migration 0010). */
+static const char *const ingredient_sql =
+    "SELECT json_build_object('name', name, 'blood_sugar', blood_sugar, 'inflammation', inflammation, 'gut', gut,"
+    " 'hormonal', hormonal, 'overall', overall, 'confidence', confidence, 'details', details,"
+    " 'scored_at', scored_at)::text FROM ingredient_scores WHERE name = ingredient_canonical($1)";
+
 int hf_reads_load(hf_pg *pg, const struct hf_cache_ref *ref, char **body, size_t *len, struct hf_err *err)
 {
     char id[24], from[16], to[16];
@@ -56,6 +63,10 @@ int hf_reads_load(hf_pg *pg, const struct hf_cache_ref *ref, char **body, size_t
     case HF_CACHE_INSIGHTS:
         sql = insights_sql;
         break;
+    case HF_CACHE_INGREDIENT_SCORE:
+        params[0] = ref->name;
+        sql = ingredient_sql;
+        break;
     default:
         return hf_err_set(err, HF_EINVAL, false, "no PostgreSQL read for cache kind %d", (int)ref->kind);
     }
@@ -65,7 +76,9 @@ int hf_reads_load(hf_pg *pg, const struct hf_cache_ref *ref, char **body, size_t
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return hf_err_set(err, HF_ENOTFOUND, false, "nothing computed yet for %lld", (long long)ref->id);
+        return ref->kind == HF_CACHE_INGREDIENT_SCORE
+                   ? hf_err_set(err, HF_ENOTFOUND, false, "no score for \"%s\" yet", ref->name)
+                   : hf_err_set(err, HF_ENOTFOUND, false, "nothing computed yet for %lld", (long long)ref->id);
     }
     size_t l = (size_t)PQgetlength(res, 0, 0);
     *body = malloc(l + 1);

@@ -26,9 +26,13 @@ struct hf_read {
     char *extra;   /* the extra key's value when asked and present (Redis only) */
 };
 
-/* Loads ref from PostgreSQL. Kinds served: ADHERENCE, PREDICTIONS, INSIGHTS.
+/* Loads ref from PostgreSQL. Kinds served: ADHERENCE, PREDICTIONS, INSIGHTS,
+ * INGREDIENT_SCORE (ref->name normalised by hf_food_name; never cached:
+ * scores are kept under the canonical name, which takes PostgreSQL to know,
+ * so a key by the asked name would miss the invalidations).
  * Returns 0 with *body malloc'd (caller frees); HF_ENOTFOUND when the member
- * has no insights yet; HF_EINVAL for a kind not served; or what hf_pg says. */
+ * has no insights, or the ingredient no score, yet; HF_EINVAL for a kind not
+ * served; or what hf_pg says. */
 int hf_reads_load(hf_pg *pg, const struct hf_cache_ref *ref, char **body, size_t *len, struct hf_err *err);
 
 /* Cache-aside read of ref; redis may be NULL (PostgreSQL only). extra_key as

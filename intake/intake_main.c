@@ -370,18 +370,23 @@ static enum MHD_Result get_read(struct intake *in, struct MHD_Connection *conn, 
     struct intake_answer a;
     intake_reads_answer(in->reads, &q, &a);
     hf_metric_observe(in->m_latency, (double)(hf_time_mono_us() - r->t0) / 1e6);
-    if (a.status != 200 && a.status != 304)
+    if (a.status != 200 && a.status != 202 && a.status != 304)
         return send_error(in, conn, (unsigned)a.status, a.code, a.message, a.field, a.retry_after);
-    struct MHD_Response *resp = a.status == 200
-                                    ? MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE)
-                                    : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = a.body ? MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE)
+                                       : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(a.body);
         return MHD_NO;
     }
-    if (a.status == 200)
+    if (a.body)
         MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "ETag", a.etag);
+    if (a.status == 202) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", a.retry_after);
+        MHD_add_response_header(resp, "Retry-After", secs);
+    } else {
+        MHD_add_response_header(resp, "ETag", a.etag);
+    }
     /* Clients may keep the answer but must revalidate it (If-None-Match). */
     MHD_add_response_header(resp, "Cache-Control", "private, no-cache");
     if (a.stale)

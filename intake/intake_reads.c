@@ -8,6 +8,7 @@
 
 #include "hf_cache.h"
 #include "hf_codec.h"
+#include "hf_food_name.h"
 #include "hf_log.h"
 #include "hf_reads.h"
 #include "hf_time.h"
@@ -21,8 +22,8 @@ struct intake_reads {
     intake_auth *auth;
     intake_limits *limits;
     hf_producer *producer;
-    const struct hf_schema *refresh_schema;
-    hf_metric *m_hit, *m_miss, *m_fallback, *m_off, *m_refresh, *m_stale;
+    const struct hf_schema *refresh_schema, *score_schema;
+    hf_metric *m_hit, *m_miss, *m_fallback, *m_off, *m_refresh, *m_stale, *m_score_asked;
     hf_metric *m_lat_hit, *m_lat_miss;
 };
 
@@ -38,9 +39,10 @@ int intake_reads_new(const struct hf_config *cfg, intake_auth *auth, intake_limi
     r->limits = limits;
     r->producer = producer;
     r->refresh_schema = hf_schema_latest(schemas, "job.insight_refresh");
-    if (!r->refresh_schema) {
+    r->score_schema = hf_schema_latest(schemas, "job.ingredient_score");
+    if (!r->refresh_schema || !r->score_schema) {
         free(r);
-        return hf_err_set(err, HF_EINVAL, false, "schema job.insight_refresh is not built in");
+        return hf_err_set(err, HF_EINVAL, false, "schemas job.insight_refresh and job.ingredient_score must be built in");
     }
     static const char help[] = "Cached reads by outcome: hit (Redis), miss (PostgreSQL, then stored), fallback "
                                "(Redis away: PostgreSQL only), off (HF_CACHE_READS=0).";
@@ -51,6 +53,8 @@ int intake_reads_new(const struct hf_config *cfg, intake_auth *auth, intake_limi
     r->m_stale = hf_metrics_counter(m, "hf_cache_stale_served_total", "Insights served stale (refresh asked).", "");
     r->m_refresh = hf_metrics_counter(m, "hf_cache_refresh_jobs_total", "job.insight_refresh produced by stale reads.",
                                       "");
+    r->m_score_asked = hf_metrics_counter(m, "hf_ingredient_scores_asked_total",
+                                          "job.ingredient_score produced for reads of unscored ingredients.", "");
     static const char lhelp[] = "Time to answer a read, from the cache or not.";
     r->m_lat_hit = hf_metrics_histogram(m, "hf_cache_read_seconds", lhelp, "source=\"redis\"");
     r->m_lat_miss = hf_metrics_histogram(m, "hf_cache_read_seconds", lhelp, "source=\"postgres\"");
@@ -96,10 +100,21 @@ static enum what parse_path(const char *path, int64_t *id)
     return W_NONE;
 }
 
+#define INGREDIENTS "/v1/ingredients/"
+
+/* "/v1/ingredients/greek%20yogurt" (MHD has decoded it): the name as asked
+ * (a "/" in it is punctuation like any other), or NULL when path is not
+ * this route. */
+static const char *ingredient_path(const char *path)
+{
+    size_t n = strlen(INGREDIENTS);
+    return strncmp(path, INGREDIENTS, n) == 0 && path[n] ? path + n : NULL;
+}
+
 bool intake_reads_route(const char *path)
 {
     int64_t id;
-    return parse_path(path, &id) != W_NONE;
+    return parse_path(path, &id) != W_NONE || ingredient_path(path);
 }
 
 static void fail(struct intake_answer *a, int status, const char *code, const char *field, const char *fmt, ...)
@@ -192,6 +207,33 @@ static bool insights_stale(const char *body, const char *changed, int64_t *compu
     return stale;
 }
 
+/* Produces a job of schema s from fields, keyed by key, fire and forget
+ * (the producer's delivery report only counts a failure); its event id is
+ * derived from id_name in namespace ns, so asking again is the same job. */
+static int produce_job(intake_reads *r, const struct hf_schema *s, json_t *fields, const char *key, const char *ns,
+                       const char *id_name, struct hf_err *err)
+{
+    char event_id[HF_UUID_STRLEN], topic[160], version[12];
+    hf_uuid_v5(ns, id_name, event_id);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    int rc = fields ? hf_codec_encode_json(s, fields, NULL, event_id, &buf, err)
+                    : hf_err_set(err, HF_ENOMEM, false, "out of memory");
+    if (rc == 0) {
+        snprintf(version, sizeof version, "%d", s->version);
+        hf_config_topic(r->cfg, s->family, topic, sizeof topic);
+        struct hf_header h[] = {
+            { "hf-schema", s->name, -1 },
+            { "hf-version", version, -1 },
+            { "hf-event-id", event_id, -1 },
+            { "hf-producer", "intake", -1 },
+        };
+        rc = hf_producer_send(r->producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, err);
+    }
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
 /* Asks the insights pool to recompute (stale-while-revalidate). The event id
  * is derived from the member and the stale answer, so repeats of it are one
  * job downstream; the Redis guard keeps repeats off Kafka too. */
@@ -209,39 +251,87 @@ static void request_refresh(intake_reads *r, hf_redis *redis, int64_t member_id,
         }
         freeReplyObject(rep);
     }
-    char name[64], event_id[HF_UUID_STRLEN], topic[160], key[24];
+    char name[64], key[24];
     snprintf(name, sizeof name, "%lld:%lld", (long long)member_id, (long long)computed_us);
-    hf_uuid_v5("intake.stale_read", name, event_id);
+    snprintf(key, sizeof key, "%lld", (long long)member_id);
     json_t *fields = json_pack("{s:I, s:s, s:s}", "member_id", (json_int_t)member_id, "reason", "stale_read", "trigger",
                                "intake stale read");
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
     struct hf_err err = { 0 };
-    int rc = fields ? hf_codec_encode_json(r->refresh_schema, fields, NULL, event_id, &buf, &err) : HF_ENOMEM;
-    if (rc == 0) {
-        char version[12];
-        snprintf(version, sizeof version, "%d", r->refresh_schema->version);
-        snprintf(key, sizeof key, "%lld", (long long)member_id);
-        hf_config_topic(r->cfg, r->refresh_schema->family, topic, sizeof topic);
-        struct hf_header h[] = {
-            { "hf-schema", r->refresh_schema->name, -1 },
-            { "hf-version", version, -1 },
-            { "hf-event-id", event_id, -1 },
-            { "hf-producer", "intake", -1 },
-        };
-        rc = hf_producer_send(r->producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, &err);
-    }
-    if (rc)
+    if (produce_job(r, r->refresh_schema, fields, key, "intake.stale_read", name, &err))
         hf_warn("insight refresh for a stale read not queued: %s", err.msg);
     else
         hf_metric_add(r->m_refresh, 1);
-    msgpack_sbuffer_destroy(&buf);
     json_decref(fields);
+}
+
+/* 002: an app asking for an ingredient with no score gets one made. The
+ * event id is derived from the name and the day, so an app that asks again
+ * and again until the score is there causes one scoring a day downstream. */
+static void ask_score(intake_reads *r, const char *name)
+{
+    char day[16], trigger[32], id_name[HF_FOOD_NAME_MAX + 20];
+    hf_time_format_date(hf_time_now_us(), day, sizeof day);
+    snprintf(trigger, sizeof trigger, "intake:%s", day);
+    snprintf(id_name, sizeof id_name, "%s:%s", name, day);
+    json_t *fields = json_pack("{s:s, s:s, s:s}", "name", name, "reason", "app_request", "trigger", trigger);
+    struct hf_err err = { 0 };
+    if (produce_job(r, r->score_schema, fields, name, "intake.app_request", id_name, &err))
+        hf_warn("ingredient score for a read not asked for: %s", err.msg);
+    else
+        hf_metric_add(r->m_score_asked, 1);
+    json_decref(fields);
+}
+
+/* GET /v1/ingredients/{name}: a score by any spelling, from PostgreSQL (see
+ * hf_reads_load for why not cached). 202 when there is none yet. */
+static void answer_ingredient(intake_reads *r, const struct intake_get *q, const char *asked, struct intake_answer *a)
+{
+    char name[HF_FOOD_NAME_MAX + 1];
+    struct hf_err err = { 0 };
+    struct intake_take take = { q->client_id, q->client_rpm, 1, INTAKE_LIMIT_CLIENT, 0 };
+    enum intake_limit refused_by;
+    if (intake_limits_take(r->limits, &take, &a->retry_after, &refused_by))
+        return fail(a, 429, "rate_limited", NULL, "too many requests for this API key; retry later");
+    if (hf_food_name_normalise(asked, name, &err))
+        return fail(a, 400, "invalid_field", "name", "%s", err.msg);
+    const struct hf_cache_ref ref = { .kind = HF_CACHE_INGREDIENT_SCORE, .name = name };
+    int slot = -1, rc;
+    hf_pg *pg = intake_auth_pg_borrow(r->auth, &slot, &err);
+    rc = pg ? hf_reads_load(pg, &ref, &a->body, &a->len, &err) : HF_EUNAVAIL;
+    if (pg)
+        intake_auth_pg_return(r->auth, slot);
+    if (rc == HF_ENOTFOUND) {
+        ask_score(r, name);
+        json_t *body = json_pack("{s:s, s:s}", "name", name, "status", "scoring");
+        a->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (!a->body)
+            return fail(a, 503, "unavailable", NULL, "out of memory");
+        a->len = strlen(a->body);
+        a->status = 202;
+        a->retry_after = 10;
+        return;
+    }
+    if (rc) {
+        a->retry_after = 2;
+        return fail(a, 503, "unavailable", NULL, "cannot read right now: %s", err.msg);
+    }
+    etag_of(a->body, a->len, a->etag);
+    a->status = 200;
+    if (etag_matches(q->if_none_match, a->etag)) {
+        free(a->body);
+        a->body = NULL;
+        a->len = 0;
+        a->status = 304;
+    }
 }
 
 void intake_reads_answer(intake_reads *r, const struct intake_get *q, struct intake_answer *a)
 {
     memset(a, 0, sizeof *a);
+    const char *ingredient = ingredient_path(q->path);
+    if (ingredient)
+        return answer_ingredient(r, q, ingredient, a);
     int64_t id, member_id = 0, user_id = 0, t0 = hf_time_mono_us();
     enum what w = parse_path(q->path, &id);
     struct hf_cache_ref ref = { .id = id };

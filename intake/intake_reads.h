@@ -3,6 +3,7 @@
  *   GET /v1/members/{id}/predictions[?kind=cycle|symptoms|energy|mood]
  *   GET /v1/members/{id}/insights
  *   GET /v1/programs/{id}/adherence[?from=YYYY-MM-DD&to=YYYY-MM-DD]
+ *   GET /v1/ingredients/{name}
  *
  * A member is the person (the design documents' "user"); see README.md.
  * Same API keys as posting: a client reads only members and programs of its
@@ -12,7 +13,9 @@
  * A stale insights answer (computed more than 24 h ago, or before the
  * member's latest logged data) is served with a Warning header and asks for a
  * job.insight_refresh (stale-while-revalidate), at most once per member per
- * HF_CACHE_REFRESH_GUARD_S while Redis is there. Thread-safe. */
+ * HF_CACHE_REFRESH_GUARD_S while Redis is there. An ingredient's score is
+ * anyone's to read (the key's unit is charged); with none yet the answer is
+ * 202 and a job.ingredient_score (app_request) is produced. Thread-safe. */
 #ifndef INTAKE_READS_H
 #define INTAKE_READS_H
 
@@ -46,8 +49,8 @@ struct intake_get {
 };
 
 struct intake_answer {
-    int status;        /* 200, 304, 400, 404, 429, 503 */
-    char *body;        /* 200: the JSON (caller frees); else NULL */
+    int status;        /* 200, 202, 304, 400, 404, 429, 503 */
+    char *body;        /* 200 and 202: the JSON (caller frees); else NULL */
     size_t len;
     char etag[24];     /* 200 and 304 */
     bool stale;        /* 200: served stale (Warning header) */

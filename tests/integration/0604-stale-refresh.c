@@ -20,12 +20,8 @@ static long long scored_us(const char *name)
 
 START_TEST(stale_scores_rescored)
 {
-    int fake = ing_start_fake();
-    char buf[3][160];
-    const char *env[24];
-    ing_pool_env(fake, NULL, buf, env);
     int metrics;
-    it_start_pool("ingredient_scoring", &metrics, env);
+    int fake = ing_start_pool(&metrics);
     char old[96], fresh[96], seen[96];
     snprintf(old, sizeof old, "salmon %s old", it_tag());
     snprintf(fresh, sizeof fresh, "salmon %s fresh", it_tag());

@@ -64,6 +64,32 @@ static inline void ing_pool_env(int port, const char *const *extra, char buf[3][
     env[n] = NULL;
 }
 
+/* The fake food APIs and hf-ingredient_scoring pointed at them, with the
+ * default settings. Returns the fake's port; the pool's metrics port
+ * through *metrics. */
+static inline int ing_start_pool(int *metrics)
+{
+    int fake = ing_start_fake();
+    char buf[3][160];
+    const char *env[24];
+    ing_pool_env(fake, NULL, buf, env);
+    it_start_pool("ingredient_scoring", metrics, env);
+    return fake;
+}
+
+/* A food of the curated table with one alias, and a score stored for the
+ * food (10/20/30/40, overall 25.5, confidence 0.6), as if scored before. */
+static inline void ing_scored_alias(const char *food, const char *alias)
+{
+    it_sql("INSERT INTO ingredient_scores (name, blood_sugar, inflammation, gut, hormonal, overall, confidence)"
+           " VALUES ('%s', 10, 20, 30, 40, 25.5, 0.6)",
+           food);
+    it_sql("WITH f AS (INSERT INTO foods (name, kcal, protein_g, carbs_g, fat_g, source)"
+           " VALUES ('%s', 100, 1, 1, 1, 'table') RETURNING id)"
+           " INSERT INTO food_aliases (alias, food_id) SELECT '%s', id FROM f",
+           food, alias);
+}
+
 /* Produces a job.ingredient_score (key = name) with event id `id`. */
 static inline void ing_job_id(const char *name, const char *reason, const char *id)
 {

@@ -1,5 +1,4 @@
-/* workers/ingredient_scoring/ingredient_data.c: name normalisation, the
- * answer shapes of FoodData Central and Open Food Facts (as their public
+/* workers/ingredient_scoring/ingredient_data.c: the answer shapes of FoodData Central and Open Food Facts (as their public
  * documentation shows them), bad answers, and 002's merge. */
 #include <check.h>
 #include <math.h>
@@ -8,46 +7,6 @@
 
 #include "ingredient_data.h"
 #include "unit_util.h"
-
-START_TEST(names)
-{
-    static const struct {
-        const char *in, *want;
-    } ok[] = {
-        { "Greek Yogurt", "greek yogurt" },
-        { "  Greek   YOGURT!! ", "greek yogurt" },
-        { "Ben & Jerry's", "ben jerry s" },
-        { "oats, rolled (dry)", "oats rolled dry" },
-        { "Crème fraîche", "cr\xc3\xa8" "me fra\xc3\xae" "che" },
-        { "3017620422003", "3017620422003" },
-        { "a", "a" },
-    };
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        char out[ING_NAME_MAX + 1];
-        struct hf_err err = { 0 };
-        ck_assert_msg(ing_name_normalise(ok[i].in, out, &err) == 0, "%s: %s", ok[i].in, err.msg);
-        ck_assert_str_eq(out, ok[i].want);
-    }
-    const char *bad[] = { "", "   ", "!!!", "-_-", "caf\xe9", "ab\xc0\xaf" "cd", "x\xe2\x82" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char out[ING_NAME_MAX + 1];
-        struct hf_err err = { 0 };
-        ck_assert_int_eq(ing_name_normalise(bad[i], out, &err), HF_EINVAL);
-        ck_assert_str_eq(err.field, "name");
-    }
-    /* 80 characters pass, 81 do not, spaces collapsed first */
-    char long_ok[200], long_bad[200], out[ING_NAME_MAX + 1];
-    memset(long_ok, 'a', 80);
-    long_ok[80] = '\0';
-    memset(long_bad, 'b', 81);
-    long_bad[81] = '\0';
-    ck_assert_int_eq(ing_name_normalise(long_ok, out, NULL), 0);
-    ck_assert_int_eq(ing_name_normalise(long_bad, out, NULL), HF_EINVAL);
-    snprintf(long_ok, sizeof long_ok, "%s", "x     y");
-    ck_assert_int_eq(ing_name_normalise(long_ok, out, NULL), 0);
-    ck_assert_str_eq(out, "x y");
-}
-END_TEST
 
 static json_t *load(const char *text)
 {
@@ -343,7 +302,6 @@ int main(void)
 {
     Suite *s = suite_create("ingredient_data");
     TCase *tc = tcase_create("data");
-    tcase_add_test(tc, names);
     tcase_add_test(tc, fdc_search);
     tcase_add_test(tc, fdc_details);
     tcase_add_test(tc, fdc_bad_and_empty);

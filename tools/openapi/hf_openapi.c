@@ -314,6 +314,21 @@ static void add_reads(json_t *schemas)
                   "member_id", "data_hash", "computed_at", "insights", "properties", "member_id", "type", "integer",
                   "data_hash", "type", "string", "computed_at", "type", "string", "format", "date-time", "insights",
                   "type", "object"));
+    json_t *score = json_pack("{s:s, s:i, s:i}", "type", "number", "minimum", 0, "maximum", 100);
+    json_object_set_new(
+        schemas, "IngredientScore",
+        json_pack("{s:s, s:[s, s, s, s, s, s, s, s, s], s:{s:{s:s}, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:i, s:i}, "
+                  "s:{s:s}, s:{s:s, s:s}}}",
+                  "type", "object", "required", "name", "blood_sugar", "inflammation", "gut", "hormonal", "overall",
+                  "confidence", "details", "scored_at", "properties", "name", "type", "string", "blood_sugar", score,
+                  "inflammation", score, "gut", score, "hormonal", score, "overall", score, "confidence", "type",
+                  "number", "minimum", 0, "maximum", 1, "details", "type", "object", "scored_at", "type", "string",
+                  "format", "date-time"));
+    json_decref(score);
+    json_object_set_new(schemas, "IngredientScoring",
+                        json_pack("{s:s, s:[s, s], s:{s:{s:s}, s:{s:s, s:[s]}}}", "type", "object", "required", "name",
+                                  "status", "properties", "name", "type", "string", "status", "type", "string", "enum",
+                                  "scoring"));
 }
 
 /* ---------- parameters, headers, responses ---------- */
@@ -552,6 +567,24 @@ static void add_paths(json_t *doc, json_t *examples)
     json_object_set_new(ins, "parameters",
                         json_pack("[o, o]", ref("parameters", "MemberId"), ref("parameters", "IfNoneMatch")));
     json_object_set_new(paths, "/v1/members/{id}/insights", json_pack("{s:o}", "get", ins));
+
+    json_t *ing = read_operation("getIngredientScore", "An ingredient's health scores",
+                                 "002's scores of an ingredient by any spelling (normalised: lowercase, punctuation "
+                                 "to spaces; an alias stands for its food). Not scored yet: 202, and a score is "
+                                 "asked for; read again after Retry-After.",
+                                 true, "IngredientScore", false);
+    json_object_del(json_object_get(ing, "responses"), "404");
+    json_t *pending = json_response("no score yet; one is being made", ref("schemas", "IngredientScoring"));
+    json_object_set_new(pending, "headers", json_pack("{s:o}", "Retry-After", ref("headers", "RetryAfter")));
+    json_object_set_new(json_object_get(ing, "responses"), "202", pending);
+    json_object_set_new(ing, "parameters",
+                        json_pack("[{s:s, s:s, s:b, s:s, s:{s:s, s:i, s:i}}, o]", "name", "name", "in", "path",
+                                  "required", 1, "description",
+                                  "the ingredient as people write it (\"Greek Yogurt!\"); 80 characters once "
+                                  "normalised, with a letter or digit",
+                                  "schema", "type", "string", "minLength", 1, "maxLength", 200,
+                                  ref("parameters", "IfNoneMatch")));
+    json_object_set_new(paths, "/v1/ingredients/{name}", json_pack("{s:o}", "get", ing));
 
     json_t *health = operation("getHealth", "operations", "Liveness", "200 while the process serves HTTP.", false,
                                NULL, 0);

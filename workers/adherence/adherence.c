@@ -8,12 +8,14 @@
 
 #include "adherence_score.h"
 #include "hf_civil.h"
+#include "hf_food_name.h"
 #include "hf_json.h"
 #include "hf_log.h"
 #include "hf_runtime.h"
 #include "hf_time.h"
 
 #define MAX_DIRTY 4096
+#define MAX_NAMES 512 /* ingredient names noted per batch; the rest are seen again later */
 #define DAY_US (86400LL * 1000000)
 
 struct program_day {
@@ -34,6 +36,9 @@ struct state {
     int n_stale_weeks;
     /* The batch's new logs, inserted by one statement before the recomputes. */
     json_t *rows;
+    /* Ingredients the batch's new logs name, normalised, each once. */
+    char names[MAX_NAMES][HF_FOOD_NAME_MAX + 1];
+    int n_names;
 };
 
 static const struct {
@@ -68,6 +73,7 @@ static void begin(void *arg)
     struct state *st = arg;
     st->n_days = 0;
     st->n_weeks = 0;
+    st->n_names = 0;
     json_array_clear(st->rows);
 }
 
@@ -162,6 +168,84 @@ static int insert_rows(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
     return rc;
 }
 
+static void note_name(struct state *st, const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_STR || st->n_names == MAX_NAMES)
+        return;
+    char raw[256], norm[HF_FOOD_NAME_MAX + 1];
+    snprintf(raw, sizeof raw, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+    /* A name that normalises to nothing, or too long a one, is no
+     * ingredient to score; the log itself is fine. */
+    if (hf_food_name_normalise(raw, norm, NULL))
+        return;
+    for (int i = 0; i < st->n_names; i++)
+        if (strcmp(st->names[i], norm) == 0)
+            return;
+    memcpy(st->names[st->n_names++], norm, sizeof norm);
+}
+
+/* The ingredients a log names: a symptom log's "ingredients" (002's daily
+ * log), a meal's items. */
+static void note_ingredients(struct state *st, const hf_doc *doc)
+{
+    const msgpack_object *list = hf_doc_get(doc, "ingredients");
+    bool items = !list;
+    if (items)
+        list = hf_doc_get(doc, "items");
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+        return;
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *o = &list->via.array.ptr[i];
+        if (!items) {
+            note_name(st, o);
+            continue;
+        }
+        for (uint32_t k = 0; o->type == MSGPACK_OBJECT_MAP && k < o->via.map.size; k++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[k];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 4 &&
+                memcmp(kv->key.via.str.ptr, "name", 4) == 0)
+                note_name(st, &kv->val);
+        }
+    }
+}
+
+/* 002's ingredient pages need a score of every ingredient people log: one
+ * job.ingredient_score (unknown_ingredient) per name of the batch with no
+ * score yet. Its id comes from the name and the day, so a name seen by many
+ * batches before its score lands is scored once a day at most. */
+static int ask_unknown_ingredients(hf_pool_ctx *ctx, struct state *st, struct hf_err *err)
+{
+    if (st->n_names == 0)
+        return 0;
+    json_t *names = json_array();
+    for (int i = 0; names && i < st->n_names; i++)
+        if (json_array_append_new(names, json_string(st->names[i])))
+            json_decref(names), names = NULL;
+    char *text = names ? hf_json_text(names, 15) : NULL;
+    json_decref(names);
+    if (!text)
+        return hf_err_set(err, HF_ENOMEM, true, "out of memory");
+    PGresult *res = NULL;
+    const char *params[] = { text };
+    int rc = hf_pg_exec(hf_pool_pg(ctx),
+                        "SELECT n FROM jsonb_array_elements_text($1::jsonb) AS n WHERE NOT EXISTS"
+                        " (SELECT 1 FROM ingredient_scores s WHERE s.name = ingredient_canonical(n))",
+                        1, params, &res, err);
+    free(text);
+    char trigger[32];
+    snprintf(trigger, sizeof trigger, "log:");
+    hf_time_format_date(hf_time_now_us(), trigger + 4, sizeof trigger - 4);
+    for (int r = 0; rc == 0 && r < PQntuples(res); r++) {
+        json_t *job = json_pack("{s:s, s:s, s:s}", "name", PQgetvalue(res, r, 0), "reason", "unknown_ingredient",
+                                "trigger", trigger);
+        rc = job ? hf_pool_emit(ctx, "job.ingredient_score", job, err)
+                 : hf_err_set(err, HF_ENOMEM, true, "out of memory");
+        json_decref(job);
+    }
+    PQclear(res);
+    return rc;
+}
+
 static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct hf_err *err)
 {
     struct state *st = arg;
@@ -197,8 +281,10 @@ static int handle(hf_pool_ctx *ctx, void *arg, const struct hf_msg *msg, struct 
     const msgpack_object *program = hf_doc_get(msg->doc, "program_id");
     if (program && program->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         log.program_id = program->via.i64;
-    if (rc == 0 && !msg->replayed)
+    if (rc == 0 && !msg->replayed) {
         rc = record_log(ctx, st, msg, log_type, &log, err);
+        note_ingredients(st, msg->doc);
+    }
     if (rc || !log.program_id)
         return rc;
     int32_t day = (int32_t)((log.occurred_at - ((log.occurred_at % DAY_US) + DAY_US) % DAY_US) / DAY_US);
@@ -405,6 +491,8 @@ static int before_commit(hf_pool_ctx *ctx, void *arg, struct hf_err *err)
 {
     struct state *st = arg;
     int rc = insert_rows(ctx, st, err);
+    if (rc == 0)
+        rc = ask_unknown_ingredients(ctx, st, err);
     if (rc == 0)
         rc = recompute_days(ctx, st, err);
     if (rc)

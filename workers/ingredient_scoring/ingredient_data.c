@@ -8,48 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
-static int utf8_len(const unsigned char *p)
-{
-    int n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 2 && p[0] < 0xC2)
-        return 0; /* overlong */
-    for (int i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-int ing_name_normalise(const char *in, char out[ING_NAME_MAX + 1], struct hf_err *err)
-{
-    for (const unsigned char *p = (const unsigned char *)in; *p;) {
-        int len = utf8_len(p);
-        if (!len)
-            return hf_err_field(err, HF_EINVAL, "name", "ingredient name is not valid UTF-8");
-        p += len;
-    }
-    size_t n = 0;
-    bool space = false;
-    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-        bool keep = *p >= 0x80 || isalnum(*p);
-        if (!keep) {
-            space = n > 0;
-            continue;
-        }
-        if (n + (space ? 2 : 1) > ING_NAME_MAX)
-            return hf_err_field(err, HF_EINVAL, "name", "ingredient name is longer than %d characters once normalised",
-                                ING_NAME_MAX);
-        if (space)
-            out[n++] = ' ';
-        space = false;
-        out[n++] = (char)(*p < 0x80 ? tolower(*p) : *p);
-    }
-    out[n] = '\0';
-    if (n == 0)
-        return hf_err_field(err, HF_EINVAL, "name", "ingredient name has no letters or digits");
-    return 0;
-}
-
 void ing_source_init(struct ing_source *s)
 {
     memset(s, 0, sizeof *s);

@@ -12,17 +12,8 @@
 #include <stddef.h>
 
 #include "hf_err.h"
+#include "hf_food_name.h"
 #include "ingredient_rules.h"
-
-#define ING_NAME_MAX 80
-
-/* 002 line 119: lowercase, punctuation and symbols to spaces, spaces
- * collapsed and trimmed ("Greek  Yogurt!" -> "greek yogurt"). Non-ASCII
- * letters are kept as they are (the pool lower-cases them with PostgreSQL's
- * lower(), the function the tables' CHECKs use). Returns 0, or HF_EINVAL
- * when the name is not UTF-8, nothing is left, or the result is longer than
- * ING_NAME_MAX bytes. out holds at least ING_NAME_MAX + 1 bytes. */
-int ing_name_normalise(const char *in, char out[ING_NAME_MAX + 1], struct hf_err *err);
 
 /* What one source (the foods table, USDA, Open Food Facts) says, per 100 g.
  * Numbers are NAN when unknown. */

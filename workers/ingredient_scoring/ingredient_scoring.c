@@ -34,7 +34,7 @@ struct answer {
 
 /* One canonical ingredient name of the batch. */
 struct entry {
-    char name[ING_NAME_MAX + 1];
+    char name[HF_FOOD_NAME_MAX + 1];
     long long table_food_id; /* the foods row prepare found, 0: none */
     long long food_id;       /* the row this attempt uses: found, or added by it */
     struct ing_source table;
@@ -258,13 +258,13 @@ static double col_num(PGresult *res, int r, int c)
     return PQgetisnull(res, r, c) ? NAN : strtod(PQgetvalue(res, r, c), NULL);
 }
 
-/* Per normalised name: its canonical name (a food_aliases alias resolved),
+/* Per normalised name: its canonical name (migration 0010),
  * its foods row (by alias, by name, or the one its last score used), and
  * whether a fresh score exists (younger than the stale age, and, if a source
  * failed when it was made, than HF_INGREDIENT_RETRY_FAILED_S); one query for
  * the batch. */
 static const char *const lookup_sql =
-    "SELECT n.name, CASE WHEN a.food_id IS NULL THEN n.low ELSE f.name END, f.id, f.fdc_id, f.kcal, f.protein_g,"
+    "SELECT n.name, ingredient_canonical(n.low), f.id, f.fdc_id, f.kcal, f.protein_g,"
     " f.carbs_g, f.fat_g, f.fiber_g, f.sugars_g, f.glycemic_index, f.added_sugars_g, f.sat_fat_g, f.trans_fat_g,"
     " f.omega3_g, f.omega6_g, f.vitamin_c_mg, f.vitamin_e_mg, f.caffeine_mg, f.name,"
     " s.scored_at > now() - make_interval(days => $2::int) AND (s.scored_at > now() - make_interval(secs => $3::int)"
@@ -273,7 +273,7 @@ static const char *const lookup_sql =
     " LEFT JOIN food_aliases a ON a.alias = n.low"
     " LEFT JOIN foods f ON f.id = coalesce(a.food_id, (SELECT id FROM foods WHERE name = n.low),"
     "  (SELECT food_id FROM ingredient_scores WHERE name = n.low))"
-    " LEFT JOIN ingredient_scores s ON s.name = CASE WHEN a.food_id IS NULL THEN n.low ELSE f.name END";
+    " LEFT JOIN ingredient_scores s ON s.name = ingredient_canonical(n.low)";
 
 static void table_source(PGresult *res, int r, struct ing_source *t)
 {
@@ -309,7 +309,7 @@ static void table_source(PGresult *res, int r, struct ing_source *t)
 static int build_entries(struct state *st, const struct hf_msg *const *msgs, int n, struct entry *prev, int n_prev,
                          struct hf_err *err)
 {
-    char (*norm)[ING_NAME_MAX + 1] = calloc((size_t)n, sizeof *norm);
+    char (*norm)[HF_FOOD_NAME_MAX + 1] = calloc((size_t)n, sizeof *norm);
     bool *want = calloc((size_t)n, sizeof *want);
     json_t *names = json_array();
     PGresult *res = NULL;
@@ -334,7 +334,7 @@ static int build_entries(struct state *st, const struct hf_msg *const *msgs, int
             continue; /* another schema on the topic: not ours */
         struct job job = { 0 };
         struct hf_err e = { 0 };
-        if (hf_doc_bind(msgs[i]->doc, bind, 3, &job, &e) || ing_name_normalise(job.name, norm[i], &e)) {
+        if (hf_doc_bind(msgs[i]->doc, bind, 3, &job, &e) || hf_food_name_normalise(job.name, norm[i], &e)) {
             snprintf(s->error, sizeof s->error, "%s", e.msg);
             continue;
         }
