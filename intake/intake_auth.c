@@ -44,6 +44,9 @@ struct intake_auth {
     struct cached_key *keys;
     struct cached_owner *owners;
     size_t owner_sets; /* a power of two */
+    /* Fetched once: OpenSSL 3 looks the algorithm up again on every
+     * EVP_sha256() digest, which cost as much as the hash. */
+    EVP_MD *sha256;
 };
 
 int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_err *err)
@@ -64,9 +67,10 @@ int intake_auth_new(const struct hf_config *cfg, intake_auth **out, struct hf_er
     pthread_mutex_init(&a->pg_lock, NULL);
     pthread_cond_init(&a->pg_free, NULL);
     pthread_mutex_init(&a->cache_lock, NULL);
-    if (!a->pgs || !a->busy || !a->keys || !a->owners) {
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!a->pgs || !a->busy || !a->keys || !a->owners || !a->sha256) {
         intake_auth_free(a);
-        return hf_err_set(err, HF_ENOMEM, false, "out of memory");
+        return hf_err_set(err, HF_ENOMEM, false, "out of memory (or no SHA-256 in OpenSSL)");
     }
     *out = a;
     return 0;
@@ -82,6 +86,7 @@ void intake_auth_free(intake_auth *a)
     free(a->busy);
     free(a->keys);
     free(a->owners);
+    EVP_MD_free(a->sha256);
     pthread_mutex_destroy(&a->pg_lock);
     pthread_cond_destroy(&a->pg_free);
     pthread_mutex_destroy(&a->cache_lock);
@@ -204,11 +209,14 @@ int intake_auth_client(intake_auth *a, const char *key, struct intake_client *cl
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
-    EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL);
-    char cache_key[72];
-    strcpy(cache_key, "k:\\x");
-    for (unsigned i = 0; i < dlen && i < 32; i++)
-        snprintf(cache_key + 4 + 2 * i, 3, "%02x", digest[i]);
+    EVP_Digest(key, strlen(key), digest, &dlen, a->sha256, NULL);
+    static const char hex[] = "0123456789abcdef";
+    char cache_key[72] = "k:\\x";
+    for (unsigned i = 0; i < dlen && i < 32; i++) {
+        cache_key[4 + 2 * i] = hex[digest[i] >> 4];
+        cache_key[5 + 2 * i] = hex[digest[i] & 15];
+    }
+    cache_key[4 + 2 * (dlen < 32 ? dlen : 32)] = 0;
     if (key_get(a, cache_key, client))
         return 0;
     int slot, rc;
