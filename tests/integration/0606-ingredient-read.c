@@ -7,7 +7,8 @@
  * hf-ingredient_scoring (against the fake food APIs) has scored it: 200 with
  * 0600's scores, an ETag and 304 for If-None-Match. Any spelling finds it,
  * an alias finds its food's score, and a name with no letters or digits is
- * 400 naming the field. No key: 401.
+ * 400 naming the field. No key: 401. hfctl ingredient score makes the pool
+ * score a name again.
  */
 #include "it_ingredient.h"
 
@@ -80,6 +81,15 @@ START_TEST(apps_ask_for_scores)
     it_http_free(&r);
     it_note("scored: 200 with 0600's scores, 304 for its ETag");
 
+    /* An operator asks again (after correcting a food, say): rescored. */
+    long long before = it_sql_int("SELECT (extract(epoch FROM now()) * 1e6)::bigint");
+    char out[512];
+    snprintf(asked, sizeof asked, "Salmon, %s!", tag);
+    it_hfctl(out, sizeof out, "ingredient", "score", asked, NULL);
+    ck_assert_msg(strstr(out, salmon), "hfctl said: %s", out);
+    ing_wait_row(salmon, before, 30000);
+    it_note("hfctl ingredient score: rescored");
+
     ing_scored_alias(food, alias);
     snprintf(asked, sizeof asked, "ALIAS%%20%s", tag);
     ck_assert_int_eq(get(&r, client.key, asked, NULL), 200);
@@ -92,7 +102,7 @@ START_TEST(apps_ask_for_scores)
     it_http_free(&r);
     ck_assert_int_eq(get(&r, NULL, asked, NULL), 401);
     it_http_free(&r);
-    ck_assert_int_eq(it_topic_count(it_topic("jobs.ingredients")), 2); /* nothing more asked */
+    ck_assert_int_eq(it_topic_count(it_topic("jobs.ingredients")), 3); /* the two reads' and hfctl's */
     it_note("an alias reads its food's score; \"!!!\" is 400 (name); no key is 401");
     it_stop_all_ok();
 }

@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "hf_codec.h"
 #include "hf_config.h"
 #include "hf_kafka.h"
 #include "hf_migrate.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
+#include "hf_uuid.h"
 #include "hfctl.h"
 
 static void usage(void)
@@ -36,7 +38,9 @@ static void usage(void)
           "  model rollback MEMBER KIND\n"
           "                          activate the previous passing version; refresh predictions\n"
           "  model retrain [--kind K] MEMBER...\n"
-          "                          queue retrain jobs (job.retrain, reason manual)\n",
+          "                          queue retrain jobs (job.retrain, reason manual)\n"
+          "  ingredient score NAME...\n"
+          "                          (re)score ingredients (job.ingredient_score, reason manual)\n",
           stderr);
 }
 
@@ -160,6 +164,25 @@ static int cmd_config(void)
     return 0;
 }
 
+int hfctl_send_job(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const json_t *fields,
+                   const char *key, const char *trigger, struct hf_err *err)
+{
+    char id_name[512], event_id[HF_UUID_STRLEN], topic[256], version[12];
+    snprintf(id_name, sizeof id_name, "%s|%s", key, trigger);
+    hf_uuid_v5(s->name, id_name, event_id);
+    hf_config_topic(cfg, s->family, topic, sizeof topic);
+    snprintf(version, sizeof version, "%d", s->version);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    int rc = hf_codec_encode_json(s, fields, NULL, event_id, &sb, err);
+    const struct hf_header h[] = { { "hf-schema", s->name, -1 }, { "hf-version", version, -1 },
+                                   { "hf-event-id", event_id, -1 }, { "hf-producer", "hfctl", -1 } };
+    if (rc == 0)
+        rc = hf_producer_send(p, topic, key, strlen(key), sb.data, sb.size, h, 4, NULL, err);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
 bool hfctl_flag(int argc, char **argv, const char *flag)
 {
     for (int i = 0; i < argc; i++)
@@ -207,6 +230,8 @@ int main(int argc, char **argv)
         return hfctl_dlq(&cfg, argc - 2, argv + 2);
     if (strcmp(cmd, "insights") == 0)
         return hfctl_insights(&cfg, argc - 2, argv + 2);
+    if (strcmp(cmd, "ingredient") == 0)
+        return hfctl_ingredient(&cfg, argc - 2, argv + 2);
     usage();
     return 2;
 }

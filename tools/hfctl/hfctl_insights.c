@@ -5,12 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hf_codec.h"
 #include "hf_kafka.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
 #include "hf_time.h"
-#include "hf_uuid.h"
 #include "hfctl.h"
 
 static int send_job(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const char *member,
@@ -20,19 +18,9 @@ static int send_job(hf_producer *p, const struct hf_config *cfg, const struct hf
     long long id = strtoll(member, &end, 10);
     if (!end || *end || id < 1)
         return hf_err_set(err, HF_EINVAL, false, "member id %s is not a positive integer", member);
-    char event_id[HF_UUID_STRLEN], topic[256], version[8];
-    hf_uuid_v4(event_id);
-    hf_config_topic(cfg, s->family, topic, sizeof topic);
-    snprintf(version, sizeof version, "%d", s->version);
     json_t *obj = json_pack("{s:I, s:s, s:s}", "member_id", (json_int_t)id, "reason", "manual", "trigger", trigger);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    int rc = obj ? hf_codec_encode_json(s, obj, NULL, event_id, &sb, err) : hf_err_set(err, HF_ENOMEM, false, "out of memory");
-    const struct hf_header h[] = { { "hf-schema", s->name, -1 }, { "hf-version", version, -1 },
-                                   { "hf-event-id", event_id, -1 } };
-    if (rc == 0)
-        rc = hf_producer_send(p, topic, member, strlen(member), sb.data, sb.size, h, 3, NULL, err);
-    msgpack_sbuffer_destroy(&sb);
+    int rc = obj ? hfctl_send_job(p, cfg, s, obj, member, trigger, err)
+                 : hf_err_set(err, HF_ENOMEM, false, "out of memory");
     json_decref(obj);
     return rc;
 }

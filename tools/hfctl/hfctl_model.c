@@ -14,12 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hf_codec.h"
 #include "hf_kafka.h"
 #include "hf_pg.h"
 #include "hf_schema.h"
 #include "hf_time.h"
-#include "hf_uuid.h"
 #include "hfctl.h"
 
 static int model_list(hf_pg *pg, const char *member, struct hf_err *err)
@@ -102,7 +100,7 @@ static int queue_retrain(const struct hf_config *cfg, char *const *members, int 
 {
     hf_schema_registry *reg = NULL;
     hf_producer *p = NULL;
-    char at[40], topic[160], ver[12];
+    char at[40];
     hf_time_format_rfc3339(hf_time_now_us(), at, sizeof at);
     int rc = hf_schema_registry_new(&reg, err);
     const struct hf_schema *s = rc ? NULL : hf_schema_latest(reg, "job.retrain");
@@ -110,24 +108,13 @@ static int queue_retrain(const struct hf_config *cfg, char *const *members, int 
         rc = hf_err_set(err, HF_EINVAL, false, "job.retrain schema missing");
     if (rc == 0)
         rc = hf_producer_new(cfg, NULL, &p, err);
-    if (rc == 0) {
-        hf_config_topic(cfg, s->family, topic, sizeof topic);
-        snprintf(ver, sizeof ver, "%d", s->version);
-    }
     for (int i = 0; i < n && rc == 0; i++) {
-        char trigger[160], id[HF_UUID_STRLEN];
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
+        char trigger[160];
         snprintf(trigger, sizeof trigger, "%s:%s:%s@%s", tag, members[i], kind ? kind : "all", at);
-        hf_uuid_v5("job.retrain", trigger, id);
         json_t *job = json_pack("{s:I, s:s, s:s, s:s}", "member_id", (json_int_t)strtoll(members[i], NULL, 10),
                                 "model", kind ? kind : "all", "reason", "manual", "trigger", trigger);
-        rc = job ? hf_codec_encode_json(s, job, NULL, id, &sb, err) : hf_err_set(err, HF_ENOMEM, true, "out of memory");
-        struct hf_header h[] = { { "hf-schema", s->name, -1 }, { "hf-version", ver, -1 }, { "hf-event-id", id, -1 },
-                                 { "hf-producer", "hfctl", -1 } };
-        if (rc == 0)
-            rc = hf_producer_send(p, topic, members[i], strlen(members[i]), sb.data, sb.size, h, 4, NULL, err);
-        msgpack_sbuffer_destroy(&sb);
+        rc = job ? hfctl_send_job(p, cfg, s, job, members[i], trigger, err)
+                 : hf_err_set(err, HF_ENOMEM, true, "out of memory");
         json_decref(job);
     }
     if (rc == 0)
