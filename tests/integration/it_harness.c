@@ -1032,15 +1032,22 @@ void it_produce(const char *topic, const char *key, const void *value, size_t le
         *offset = d.offset;
 }
 
+/* The topic's partition count, or -1. A topic created a moment ago may not
+ * be in the broker's metadata yet (seen right after a broker start): asked
+ * again for up to 5 s before it counts as missing. */
 static int partitions_of(rd_kafka_t *rk, const char *topic)
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
     int n = -1;
-    if (rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-            n = md->topics[0].partition_cnt;
-        rd_kafka_metadata_destroy(md);
+    for (int64_t deadline = it_now_ms() + 5000; n <= 0 && it_now_ms() < deadline;) {
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                n = md->topics[0].partition_cnt;
+            rd_kafka_metadata_destroy(md);
+        }
+        if (n <= 0)
+            it_sleep_ms(100);
     }
     rd_kafka_topic_destroy(t);
     return n;
