@@ -219,8 +219,10 @@ static int ask_unknown_ingredients(hf_pool_ctx *ctx, struct state *st, struct hf
         return 0;
     json_t *names = json_array();
     for (int i = 0; names && i < st->n_names; i++)
-        if (json_array_append_new(names, json_string(st->names[i])))
-            json_decref(names), names = NULL;
+        if (json_array_append_new(names, json_string(st->names[i]))) {
+            json_decref(names);
+            names = NULL;
+        }
     char *text = names ? hf_json_text(names, 15) : NULL;
     json_decref(names);
     if (!text)
