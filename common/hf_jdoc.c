@@ -11,11 +11,7 @@
 
 #include "hf_utf8.h"
 
-struct member {
-    const char *key; /* NULL for an array item */
-    size_t key_len;
-    struct hf_jval *value;
-};
+struct member;
 
 struct hf_jval {
     enum hf_jtype type;
@@ -29,6 +25,14 @@ struct hf_jval {
     } u;
 };
 
+/* A container's entry holds its value itself: one arena copy per
+ * container, none per value. */
+struct member {
+    const char *key; /* NULL for an array item */
+    size_t key_len;
+    struct hf_jval value;
+};
+
 struct chunk {
     struct chunk *next;
     size_t used, size;
@@ -38,7 +42,7 @@ struct chunk {
 struct hf_jdoc {
     struct chunk *chunks;
     size_t next_chunk; /* size of the next chunk: twice the last, up to 1 MiB */
-    hf_jval *root;
+    hf_jval root;
 };
 
 static void *arena_alloc(hf_jdoc *doc, size_t n)
@@ -139,12 +143,8 @@ static const char *copy_text(struct builder *b, const unsigned char *s, size_t n
 /* Places a finished value: into the open container, or as the root. */
 static int put(struct builder *b, const hf_jval *v)
 {
-    hf_jval *copy = arena_alloc(b->doc, sizeof *copy);
-    if (!copy)
-        return stop(b, "out of memory");
-    *copy = *v;
     if (b->depth == 0) {
-        b->doc->root = copy;
+        b->doc->root = *v;
         b->root_end = b->completing ? b->len : yajl_get_bytes_consumed(b->h);
         return 1;
     }
@@ -157,7 +157,7 @@ static int put(struct builder *b, const hf_jval *v)
         b->scratch = grown;
         b->cap = cap;
     }
-    b->scratch[b->top++] = (struct member){ f->key, f->key_len, copy };
+    b->scratch[b->top++] = (struct member){ f->key, f->key_len, *v };
     f->key = NULL;
     return 1;
 }
@@ -334,7 +334,7 @@ int hf_jdoc_parse(const char *text, size_t len, hf_jdoc **out, struct hf_err *er
         rc = hf_err_set(err, HF_ENOMEM, false, "out of memory");
         goto out;
     }
-    /* utf8_valid is stricter, so yajl's check would be work done twice. */
+    /* copy_text's check is stricter, so yajl's would be work done twice. */
     yajl_config(h, yajl_dont_validate_strings, 1);
     /* yajl takes vertical tab and form feed for white space; JSON does not,
      * and inside a string they are yajl's to refuse, so anywhere is wrong. */
@@ -384,31 +384,29 @@ out:
 
 /* ---------- copying a jansson value ---------- */
 
-static hf_jval *copy_json(hf_jdoc *doc, const json_t *j)
+/* Fills *v with a copy of j; false when out of memory. */
+static bool copy_json(hf_jdoc *doc, const json_t *j, hf_jval *v)
 {
-    hf_jval *v = arena_alloc(doc, sizeof *v);
-    if (!v)
-        return NULL;
     *v = (hf_jval){ .type = HF_J_NULL };
     switch (json_typeof(j)) {
     case JSON_TRUE:
     case JSON_FALSE:
         *v = (hf_jval){ .type = HF_J_BOOL, .u.b = json_is_true(j) };
-        return v;
+        return true;
     case JSON_INTEGER:
         *v = (hf_jval){ .type = HF_J_INT, .u.i = json_integer_value(j) };
-        return v;
+        return true;
     case JSON_REAL:
         *v = (hf_jval){ .type = HF_J_REAL, .u.d = json_real_value(j) };
-        return v;
+        return true;
     case JSON_STRING: {
         size_t n = json_string_length(j);
         char *s = arena_alloc(doc, n + 1);
         if (!s)
-            return NULL;
+            return false;
         memcpy(s, json_string_value(j), n + 1);
         *v = (hf_jval){ .type = HF_J_STRING, .n = n, .u.s = s };
-        return v;
+        return true;
     }
     case JSON_ARRAY:
     case JSON_OBJECT: {
@@ -416,33 +414,35 @@ static hf_jval *copy_json(hf_jdoc *doc, const json_t *j)
         size_t n = object ? json_object_size(j) : json_array_size(j), i = 0;
         struct member *m = n ? arena_alloc(doc, n * sizeof *m) : NULL;
         if (n && !m)
-            return NULL;
+            return false;
         *v = (hf_jval){ .type = object ? HF_J_OBJECT : HF_J_ARRAY, .n = n, .u.members = m };
         if (object) {
             const char *key;
             json_t *value;
             json_object_foreach((json_t *)j, key, value) {
-                m[i] = (struct member){ key, strlen(key), copy_json(doc, value) };
-                if (!m[i++].value)
-                    return NULL;
+                m[i] = (struct member){ .key = key, .key_len = strlen(key) };
+                if (!copy_json(doc, value, &m[i++].value))
+                    return false;
             }
         } else {
-            for (; i < n; i++)
-                if (!(m[i] = (struct member){ NULL, 0, copy_json(doc, json_array_get(j, i)) }).value)
-                    return NULL;
+            for (; i < n; i++) {
+                m[i] = (struct member){ .key = NULL };
+                if (!copy_json(doc, json_array_get(j, i), &m[i].value))
+                    return false;
+            }
         }
-        return v;
+        return true;
     }
     case JSON_NULL:
-        return v;
+        return true;
     }
-    return v;
+    return true;
 }
 
 hf_jdoc *hf_jdoc_from_json(const json_t *v)
 {
     hf_jdoc *doc = doc_new(4096);
-    if (doc && !(doc->root = copy_json(doc, v))) {
+    if (doc && !copy_json(doc, v, &doc->root)) {
         hf_jdoc_free(doc);
         doc = NULL;
     }
@@ -453,7 +453,7 @@ hf_jdoc *hf_jdoc_from_json(const json_t *v)
 
 const hf_jval *hf_jdoc_root(const hf_jdoc *doc)
 {
-    return doc->root;
+    return &doc->root;
 }
 
 enum hf_jtype hf_jval_type(const hf_jval *v)
@@ -492,7 +492,7 @@ size_t hf_jval_size(const hf_jval *v)
 
 const hf_jval *hf_jval_at(const hf_jval *v, size_t i)
 {
-    return i < hf_jval_size(v) ? v->u.members[i].value : NULL;
+    return i < hf_jval_size(v) ? &v->u.members[i].value : NULL;
 }
 
 const char *hf_jval_key(const hf_jval *v, size_t i)
@@ -507,7 +507,7 @@ const hf_jval *hf_jval_get(const hf_jval *v, const char *key)
     size_t n = strlen(key);
     for (size_t i = 0; i < v->n; i++)
         if (v->u.members[i].key_len == n && memcmp(v->u.members[i].key, key, n) == 0)
-            return v->u.members[i].value;
+            return &v->u.members[i].value;
     return NULL;
 }
 
@@ -534,7 +534,7 @@ bool hf_jval_equal(const hf_jval *a, const hf_jval *b)
         for (size_t i = 0; i < a->n; i++) {
             const struct member *x = &a->u.members[i], *y = &b->u.members[i];
             if (x->key_len != y->key_len || (x->key && memcmp(x->key, y->key, x->key_len) != 0) ||
-                !hf_jval_equal(x->value, y->value))
+                !hf_jval_equal(&x->value, &y->value))
                 return false;
         }
         return true;
