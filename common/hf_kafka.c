@@ -113,6 +113,20 @@ fail:
     return err ? err->code : HF_EIO;
 }
 
+int hf_producer_send_message(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const char *key,
+                             const char *event_id, const void *value, size_t len, const char *producer,
+                             struct hf_err *err)
+{
+    char topic[256], version[12];
+    hf_config_topic(cfg, s->family, topic, sizeof topic);
+    snprintf(version, sizeof version, "%d", s->version);
+    const struct hf_header h[] = { { "hf-schema", s->name, -1 },
+                                   { "hf-version", version, -1 },
+                                   { "hf-event-id", event_id, -1 },
+                                   { "hf-producer", producer, -1 } };
+    return hf_producer_send(p, topic, key, strlen(key), value, len, h, 4, NULL, err);
+}
+
 int hf_producer_send(hf_producer *p, const char *topic, const char *key, size_t keylen, const void *value,
                      size_t len, const struct hf_header *headers, size_t nheaders, void *opaque, struct hf_err *err)
 {

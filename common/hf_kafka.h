@@ -13,6 +13,7 @@
 
 #include "hf_config.h"
 #include "hf_err.h"
+#include "hf_schema.h"
 
 typedef struct hf_producer hf_producer;
 
@@ -29,6 +30,14 @@ typedef void (*hf_delivery_fn)(void *opaque, int rc, const char *reason);
 /* Creates a producer for cfg's brokers. on_delivery may be NULL (then use
  * hf_producer_flush to learn the outcome). Caller frees with hf_producer_free. */
 int hf_producer_new(const struct hf_config *cfg, hf_delivery_fn on_delivery, hf_producer **out, struct hf_err *err);
+
+/* Queues one message of the fleet's own: value is its hf_codec encoding
+ * with event_id, and it goes to the topic of s's family under key, with the
+ * headers every fleet record carries (hf-schema, hf-version, hf-event-id,
+ * and hf-producer = producer). Returns what hf_producer_send does. */
+int hf_producer_send_message(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const char *key,
+                             const char *event_id, const void *value, size_t len, const char *producer,
+                             struct hf_err *err);
 
 /* Queues one record; value and headers are copied. Returns 0, HF_EUNAVAIL
  * when the local queue is full (back-pressure: answer 503), or HF_EIO. */

@@ -213,23 +213,14 @@ static bool insights_stale(const char *body, const char *changed, int64_t *compu
 static int produce_job(intake_reads *r, const struct hf_schema *s, json_t *fields, const char *key, const char *ns,
                        const char *id_name, struct hf_err *err)
 {
-    char event_id[HF_UUID_STRLEN], topic[160], version[12];
+    char event_id[HF_UUID_STRLEN];
     hf_uuid_v5(ns, id_name, event_id);
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     int rc = fields ? hf_codec_encode_json(s, fields, NULL, event_id, &buf, err)
                     : hf_err_set(err, HF_ENOMEM, false, "out of memory");
-    if (rc == 0) {
-        snprintf(version, sizeof version, "%d", s->version);
-        hf_config_topic(r->cfg, s->family, topic, sizeof topic);
-        struct hf_header h[] = {
-            { "hf-schema", s->name, -1 },
-            { "hf-version", version, -1 },
-            { "hf-event-id", event_id, -1 },
-            { "hf-producer", "intake", -1 },
-        };
-        rc = hf_producer_send(r->producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, err);
-    }
+    if (rc == 0)
+        rc = hf_producer_send_message(r->producer, r->cfg, s, key, event_id, buf.data, buf.size, "intake", err);
     msgpack_sbuffer_destroy(&buf);
     return rc;
 }

@@ -104,7 +104,7 @@ static json_t *job_json(const struct hf_firing *f, const char *key, const char *
 static int send_job(hf_producer *producer, const struct hf_schema *s, const struct hf_config *cfg, json_t *job,
                     struct hf_err *err)
 {
-    char event_id[HF_UUID_STRLEN], topic[160], key[208], version[12];
+    char event_id[HF_UUID_STRLEN], key[208];
     char *canon = json_dumps(job, JSON_SORT_KEYS | JSON_COMPACT);
     if (!canon)
         return hf_err_set(err, HF_ENOMEM, true, "out of memory");
@@ -120,19 +120,11 @@ static int send_job(hf_producer *producer, const struct hf_schema *s, const stru
         snprintf(key, sizeof key, "%s", json_string_value(k));
     else
         snprintf(key, sizeof key, "%lld", (long long)json_integer_value(k));
-    hf_config_topic(cfg, s->family, topic, sizeof topic);
-    snprintf(version, sizeof version, "%d", s->version);
-    struct hf_header h[] = {
-        { "hf-schema", s->name, -1 },
-        { "hf-version", version, -1 },
-        { "hf-event-id", event_id, -1 },
-        { "hf-producer", "scheduler", -1 },
-    };
-    rc = hf_producer_send(producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, err);
+    rc = hf_producer_send_message(producer, cfg, s, key, event_id, buf.data, buf.size, "scheduler", err);
     if (rc == HF_EUNAVAIL) {
         rc = hf_producer_flush(producer, cfg->kafka_timeout_ms, err);
         if (rc == 0)
-            rc = hf_producer_send(producer, topic, key, strlen(key), buf.data, buf.size, h, 4, NULL, err);
+            rc = hf_producer_send_message(producer, cfg, s, key, event_id, buf.data, buf.size, "scheduler", err);
     }
 out:
     msgpack_sbuffer_destroy(&buf);

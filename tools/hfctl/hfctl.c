@@ -167,18 +167,14 @@ static int cmd_config(void)
 int hfctl_send_job(hf_producer *p, const struct hf_config *cfg, const struct hf_schema *s, const json_t *fields,
                    const char *key, const char *trigger, struct hf_err *err)
 {
-    char id_name[512], event_id[HF_UUID_STRLEN], topic[256], version[12];
+    char id_name[512], event_id[HF_UUID_STRLEN];
     snprintf(id_name, sizeof id_name, "%s|%s", key, trigger);
     hf_uuid_v5(s->name, id_name, event_id);
-    hf_config_topic(cfg, s->family, topic, sizeof topic);
-    snprintf(version, sizeof version, "%d", s->version);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int rc = hf_codec_encode_json(s, fields, NULL, event_id, &sb, err);
-    const struct hf_header h[] = { { "hf-schema", s->name, -1 }, { "hf-version", version, -1 },
-                                   { "hf-event-id", event_id, -1 }, { "hf-producer", "hfctl", -1 } };
     if (rc == 0)
-        rc = hf_producer_send(p, topic, key, strlen(key), sb.data, sb.size, h, 4, NULL, err);
+        rc = hf_producer_send_message(p, cfg, s, key, event_id, sb.data, sb.size, "hfctl", err);
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }
